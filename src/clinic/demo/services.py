@@ -1,0 +1,130 @@
+"""Loading the demonstration data; running it again changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from clinic.accounts.models import User
+from clinic.demo import data
+from clinic.directory.models import OpeningHours, Practitioner, Service, Site, Specialty
+from clinic.information.models import NewsItem, Story
+
+
+@dataclass(frozen=True)
+class DemoLoadResult:
+    """How many rows the load created (all zero when the data was already there)."""
+
+    created: int
+
+
+@transaction.atomic
+def demo_load() -> DemoLoadResult:
+    """Create or update the demonstration sites, services, staff, stories and the admin."""
+    created = 0
+    services: dict[str, Service] = {}
+    for order, (slug, name, summary) in enumerate(data.SERVICES):
+        services[slug], was_created = Service.objects.update_or_create(
+            slug=slug, defaults={"name": name, "summary": summary, "display_order": order}
+        )
+        created += was_created
+    specialties: dict[str, Specialty] = {}
+    for slug, name, noun in data.SPECIALTIES:
+        specialties[slug], was_created = Specialty.objects.update_or_create(
+            slug=slug, defaults={"name": name, "practitioner_noun": noun}
+        )
+        created += was_created
+    sites: dict[str, Site] = {}
+    for slug, name, main, line, postcode, phone, saturday, offered in data.SITES:
+        site, was_created = Site.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "is_specialist_unit": main,
+                "address_line": line,
+                "city": "London",
+                "postcode": postcode,
+                "telephone": phone,
+                "is_example": True,
+            },
+        )
+        created += was_created
+        created += _opening_hours_load(site, saturday=saturday)
+        site.services.set([services[s] for s in offered])
+        sites[slug] = site
+    for (
+        slug,
+        prefix,
+        given,
+        family,
+        title,
+        specialty,
+        interests,
+        at,
+        provides,
+    ) in data.PRACTITIONERS:
+        practitioner, was_created = Practitioner.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "prefix": prefix,
+                "given_name": given,
+                "family_name": family,
+                "job_title": title,
+                "specialty": specialties[specialty],
+                "clinical_interests": interests,
+                "biography": data.FICTIONAL_BIOGRAPHY.format(name=f"{given} {family}"),
+                "is_example": True,
+            },
+        )
+        created += was_created
+        practitioner.sites.set([sites[s] for s in at])
+        practitioner.services.set([services[s] for s in provides])
+    created += _articles_load(Story, data.STORIES)
+    created += _articles_load(NewsItem, data.NEWS)
+    created += _admin_load()
+    return DemoLoadResult(created=created)
+
+
+def _opening_hours_load(site: Site, *, saturday: bool) -> int:
+    days = [(day, *data.WEEKDAY_HOURS) for day in data.WEEKDAYS]
+    if saturday:
+        days.append((5, *data.SATURDAY_HOURS))
+    created = 0
+    for weekday, opens, closes in days:
+        _, was_created = OpeningHours.objects.update_or_create(
+            site=site, weekday=weekday, opens=opens, defaults={"closes": closes}
+        )
+        created += was_created
+    return created
+
+
+def _articles_load(model: type[Story] | type[NewsItem], rows: tuple[tuple, ...]) -> int:  # type: ignore[type-arg]
+    created = 0
+    for slug, title, summary, body, published_on in rows:
+        _, was_created = model.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "title": title,
+                "summary": summary,
+                "body": body,
+                "published_on": published_on,
+                "is_example": True,
+            },
+        )
+        created += was_created
+    return created
+
+
+def _admin_load() -> int:
+    if User.objects.filter(email=data.DEMO_ADMIN_EMAIL).exists():
+        return 0
+    User.objects.create_superuser(
+        data.DEMO_ADMIN_EMAIL,
+        data.DEMO_ADMIN_PASSWORD,
+        full_name="Demo Administrator",
+    )
+    return 1
+
+
+__all__ = ["DemoLoadResult", "demo_load"]

@@ -1,0 +1,1 @@
+"""Sites, practitioners, specialties and the services offered where ("find a doctor")."""

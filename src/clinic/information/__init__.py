@@ -1,0 +1,1 @@
+"""Public pages about dystonia, patient stories and news."""

@@ -1,0 +1,1 @@
+"""Settings: ``base`` plus thin ``local``, ``production`` and ``test`` overrides."""

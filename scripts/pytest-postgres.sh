@@ -16,7 +16,7 @@ reachable() { python3 -c 'import socket, sys; socket.create_connection((sys.argv
 
 if ! reachable && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
   for version in $(ls /etc/postgresql); do
-    pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 || true
   done
   for _ in $(seq 1 30); do reachable && break; sleep 0.5; done
 fi

@@ -22,3 +22,11 @@ class InvalidInput(ValueError):  # noqa: N818 - the name the design and every ca
     def as_dict(self) -> dict[str, str]:
         """The error as a JSON-ready mapping (used by the CLI and the API)."""
         return {"field": self.field, "value": repr(self.value), "allowed": self.allowed}
+
+
+class InvalidDocument(ValueError):  # noqa: N818 - pairs with InvalidInput
+    """A document (such as a findings JSON) has one or more invalid values, all listed."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(problem) for problem in self.problems))

@@ -1,0 +1,37 @@
+"""Short names of the clinical sources the core cites, as in shared/reference/clinical.md.
+
+Each rule's result carries one of these, so a clinician can check it against the source.
+"""
+
+from typing import Final
+
+ALBANESE_2013: Final = (
+    "Albanese A et al. Phenomenology and classification of dystonia: a consensus update. "
+    "Mov Disord 2013;28:863-873"
+)
+GENEREVIEWS_DYSTONIA: Final = "GeneReviews: Hereditary Dystonia Overview (NBK1155)"
+GENEREVIEWS_GCH1: Final = "GeneReviews: GTP Cyclohydrolase 1-Deficient DRD (NBK1508)"
+DYSTONIA_UK_GPG: Final = "Dystonia UK Good Practice Guide"
+EFNS_2011: Final = "Albanese A et al. EFNS guidelines on dystonia. Eur J Neurol 2011;18:5-18"
+BMJ_BEST_PRACTICE: Final = "BMJ Best Practice: dystonia"
+EASL_2012: Final = "EASL Clinical Practice Guidelines: Wilson's disease (2012)"
+LEIPZIG_SCORE: Final = "Leipzig score table (PMC6531646)"
+ROBERTS_SCHILSKY: Final = "Roberts & Schilsky, AASLD Wilson disease guidance"
+AASLD_AGE_WINDOW: Final = "AASLD Wilson disease guidance (age 3-55; via secondary summary)"
+HARRISONS_KF: Final = "Harrison's Principles of Internal Medicine (Kayser-Fleischer rings)"
+UPTODATE_RED_FLAGS: Final = "UpToDate: dystonia evaluation (via dystoniasupport 2011)"
+NASA_AXIS: Final = "nasafordoctors.co.za dystonia series (axis I)"
+WHO_ICD11_MAP: Final = "WHO ICD-11 MMS 2019-04 11To10MapToOneCategory"
+ICD10_TABULAR: Final = (
+    "ICD-10 (WHO 2019) and ICD-10-CM tabular lists, via shared/reference/fhir.md 2.1"
+)
+ICDLIST_CM: Final = "icdlist.com ICD-10-CM listing"
+SNOMED_SYNTHEA: Final = "SNOMED CT 15802004 via Synthea value sets (shared/reference/fhir.md 2.1)"
+VISUALDX_HFS: Final = "VisualDx: hemifacial spasm (SNOMED 13753008)"
+HCCBUDDY_CM: Final = "HCCBuddy ICD-10-CM listing"
+DE_WIKIPEDIA_WRITERS_CRAMP: Final = "de.wikipedia 'Schreibkrampf', citing WHO ICD-10 2019"
+J_CLIN_MOV_DISORD_2016: Final = "Medical treatment of dystonia. J Clin Mov Disord 2016, table 1"
+BURKE_1986: Final = "Burke RE et al. Neurology 1986;36:160 (trihexyphenidyl RCT)"
+NEUROSURGERY_1994: Final = "Braun V et al. Neurosurgery 1994;35:58 (PMID 7936153)"
+BNN_2016: Final = "Marion MH et al. Pract Neurol 2016;16:288 (BNN botulinum toxin guidance)"
+PROJECT_DECISION: Final = "Project decision, documented in docs/clinical-rules.md"

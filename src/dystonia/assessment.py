@@ -59,8 +59,10 @@ def assessment_document(assessment: Assessment) -> dict[str, Any]:
         "course": c.temporal.course.value if c.temporal.course else None,
         "variability": _sorted_values(c.temporal.variability),
         "isolated": c.isolated,
+        "combined": c.associated.combined,
         "associated_features": {
             "movement_disorders": _sorted_values(c.associated.movement_disorders),
+            "motor_signs": _sorted_values(c.associated.motor_signs),
             "neurological": _sorted_values(c.associated.neurological),
             "systemic": _sorted_values(c.associated.systemic),
         },

@@ -80,8 +80,15 @@ FORM_CODES: dict[NamedForm, tuple[Code, ...]] = {
         Code(_ICD10, "F44.4", "Dissociative motor disorders", _WHO11),
         Code(_CM, "F44.4", "Conversion disorder with motor symptom or deficit", _TAB),
         Code(_ICD11, "8A02.3", "Functional dystonia or spasms", _WHO11),
+        Code(
+            _ICD11, "6B60.83", "Dissociative neurological symptom disorder, with dystonia", _WHO11
+        ),
     ),
 }
+# Confirmed forms whose own codes the reference leaves UNVERIFIED: no G24 code is guessed.
+FORMS_WITH_UNVERIFIED_CODES = frozenset(
+    {NamedForm.MYOCLONUS_DYSTONIA, NamedForm.DOPA_RESPONSIVE_DYSTONIA}
+)
 
 # Non-focal idiopathic, inherited or acquired dystonia without a form code of its own.
 IDIOPATHIC_FAMILIAL = (
@@ -122,8 +129,9 @@ def codes_for(classification: Classification) -> tuple[Code, ...]:
 
     Confirmed (not suspected) named forms carry their own codes, the idiopathic-titled ones
     only when the dystonia is not acquired. Then, if no ICD-10 code applies yet, acquired
-    dystonia gets G24.8 and non-focal idiopathic or inherited dystonia G24.1 or G24.2. Every
-    dystonia gets the category codes, except a functional one.
+    dystonia gets G24.8 and non-focal idiopathic or inherited dystonia G24.1 or G24.2, unless
+    a confirmed form's own code is unverified (then nothing is guessed). Every dystonia gets
+    the category codes, except a functional one.
     """
     codes: list[Code] = []
     acquired = classification.axis_ii.category is EtiologyCategory.ACQUIRED
@@ -134,7 +142,8 @@ def codes_for(classification: Classification) -> tuple[Code, ...]:
         codes.extend(code.for_(form.value) for code in FORM_CODES.get(form, ()))
     has_icd10 = any(code.system is CodeSystem.ICD10 for code in codes)
     needs_etiology_code = acquired or classification.distribution is not Distribution.FOCAL
-    if needs_etiology_code and not has_icd10:
+    unverified = FORMS_WITH_UNVERIFIED_CODES.intersection(confirmed)
+    if needs_etiology_code and not has_icd10 and not unverified:
         label = f"{classification.axis_ii.category.value} {classification.distribution.value}"
         codes.extend(code.for_(label) for code in _etiology_codes(classification))
     if NamedForm.FUNCTIONAL_DYSTONIA not in confirmed:

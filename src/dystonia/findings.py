@@ -35,10 +35,17 @@ class Variability(StrEnum):
 
 
 class FeatureKind(StrEnum):
-    """What an associated feature is, which decides isolated versus combined."""
+    """What an associated feature is, which decides isolated versus combined.
+
+    Isolated: dystonia is the only motor feature, except tremor; combined: with another
+    movement disorder (Albanese 2013, clinical.md 1.6). Motor signs that are not movement
+    disorders (ataxia, spasticity, pyramidal signs) make it not isolated without naming it
+    combined.
+    """
 
     TREMOR = "tremor"
     MOVEMENT_DISORDER = "movement_disorder"
+    MOTOR_SIGN = "motor_sign"
     NEUROLOGICAL = "neurological"
     SYSTEMIC = "systemic"
 
@@ -73,9 +80,9 @@ FEATURE_KINDS: dict[AssociatedFeature, FeatureKind] = {
     AssociatedFeature.MYOCLONUS: FeatureKind.MOVEMENT_DISORDER,
     AssociatedFeature.PARKINSONISM: FeatureKind.MOVEMENT_DISORDER,
     AssociatedFeature.CHOREA: FeatureKind.MOVEMENT_DISORDER,
-    AssociatedFeature.ATAXIA: FeatureKind.NEUROLOGICAL,
-    AssociatedFeature.SPASTICITY: FeatureKind.NEUROLOGICAL,
-    AssociatedFeature.PYRAMIDAL_SIGNS: FeatureKind.NEUROLOGICAL,
+    AssociatedFeature.ATAXIA: FeatureKind.MOTOR_SIGN,
+    AssociatedFeature.SPASTICITY: FeatureKind.MOTOR_SIGN,
+    AssociatedFeature.PYRAMIDAL_SIGNS: FeatureKind.MOTOR_SIGN,
     AssociatedFeature.COGNITIVE_DECLINE: FeatureKind.NEUROLOGICAL,
     AssociatedFeature.SEIZURES: FeatureKind.NEUROLOGICAL,
     AssociatedFeature.OCULOMOTOR_ABNORMALITY: FeatureKind.NEUROLOGICAL,
@@ -232,6 +239,9 @@ class _Reader:
             self.problem("age_at_onset_years", None, "a whole number of completed years (required)")
             return 0
         age = document["age_at_onset_years"]
+        # JSON Schema counts 12.0 as an integer; so does this reader.
+        if isinstance(age, float) and age.is_integer():
+            age = int(age)
         try:
             _check_age(age)
         except InvalidInput as error:

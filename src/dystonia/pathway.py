@@ -11,13 +11,14 @@ from dystonia import sources
 from dystonia.anatomy import Region
 from dystonia.classification import Classification, Distribution, EtiologyCategory, NamedForm
 from dystonia.findings import AssociatedFeature, Findings
-from dystonia.workup import EARLY_ONSET_MAX_YEARS
+from dystonia.workup import EARLY_ONSET_MAX_YEARS, cause_recorded
 
 
 class Treatment(StrEnum):
     """A treatment the unit offers."""
 
     LEVODOPA_TRIAL = "levodopa_trial"
+    LEVODOPA = "levodopa"
     BOTULINUM_TOXIN = "botulinum_toxin"
     TRIHEXYPHENIDYL = "trihexyphenidyl"
     BACLOFEN = "baclofen"
@@ -30,9 +31,10 @@ class Treatment(StrEnum):
 
 
 class Line(StrEnum):
-    """Where an option stands."""
+    """Where an option stands; ``effective`` when the source shows benefit but names no line."""
 
     FIRST_LINE = "first_line"
+    EFFECTIVE = "effective"
     SECOND_LINE = "second_line"
     SUPPORTIVE = "supportive"
     REFRACTORY = "refractory"
@@ -56,6 +58,8 @@ class Pathway:
     note: str
 
 
+# Escalation: by line first, then by the treatment's usual place within that line.
+LINE_ORDER = tuple(Line)
 ESCALATION_ORDER = tuple(Treatment)
 # EFNS 2011: first-line for cranial (blepharospasm, not oromandibular) and cervical dystonia.
 TOXIN_FIRST_LINE = frozenset({NamedForm.CERVICAL_DYSTONIA, NamedForm.BLEPHAROSPASM})
@@ -68,16 +72,26 @@ def _toxin(classification: Classification) -> PathwayStep | None:
     forms = set(classification.form_ids)
     first = forms & TOXIN_FIRST_LINE
     if first:
-        names = ", ".join(sorted(form.value.replace("_", " ") for form in first))
-        text = f"botulinum toxin A is first-line for {names}; toxin B is non-inferior in cervical"
+        names = " and ".join(sorted(form.value.replace("_", " ") for form in first))
+        text = f"botulinum toxin A is first-line for {names}"
+        if NamedForm.CERVICAL_DYSTONIA in first:
+            text += "; toxin B is non-inferior in cervical dystonia"
+        if NamedForm.OROMANDIBULAR_DYSTONIA in forms:
+            text += "; EFNS 2011 excludes oromandibular dystonia from the first-line advice"
         return PathwayStep(Treatment.BOTULINUM_TOXIN, Line.FIRST_LINE, text, sources.EFNS_2011)
     if NamedForm.WRITERS_CRAMP in forms:
-        text = "botulinum toxin is effective for writer's cramp"
-        return PathwayStep(Treatment.BOTULINUM_TOXIN, Line.FIRST_LINE, text, sources.EFNS_2011)
-    text = (
-        f"botulinum toxin for {classification.distribution.value} dystonia where the muscles "
-        "can be targeted; EFNS 2011 does not name it first-line for oromandibular dystonia"
-    )
+        text = "botulinum toxin is effective for writer's cramp (no line of treatment is named)"
+        return PathwayStep(Treatment.BOTULINUM_TOXIN, Line.EFFECTIVE, text, sources.EFNS_2011)
+    if NamedForm.OROMANDIBULAR_DYSTONIA in forms:
+        text = "botulinum toxin is an option; EFNS 2011 does not name it first-line for "
+        text += "oromandibular dystonia"
+    elif NamedForm.LARYNGEAL_DYSTONIA in forms:
+        text = "botulinum toxin is an option; EFNS 2011 names it first-line for cranial "
+        text += "dystonia other than oromandibular, and the reference does not say whether "
+        text += "that includes laryngeal dystonia"
+    else:
+        text = "botulinum toxin where the muscles can be targeted; the reference names no "
+        text += "line of treatment for this distribution"
     return PathwayStep(Treatment.BOTULINUM_TOXIN, Line.SECOND_LINE, text, sources.EFNS_2011)
 
 
@@ -86,7 +100,11 @@ def _oral(findings: Findings, classification: Classification) -> list[PathwaySte
     young = findings.age_at_onset_years <= EARLY_ONSET_MAX_YEARS
     generalized = classification.distribution is Distribution.GENERALIZED
     line = Line.FIRST_LINE if young or generalized else Line.SECOND_LINE
-    text = "first-line oral treatment, especially in young people and generalized dystonia; "
+    if line is Line.FIRST_LINE:
+        text = "first-line oral treatment in young people and generalized dystonia; "
+    else:
+        text = "oral option; the first-line oral treatment in young people and generalized "
+        text += "dystonia; "
     text += "start low, go slow (dry mouth, blurred vision, forgetfulness)"
     source = f"{sources.BURKE_1986}; {sources.J_CLIN_MOV_DISORD_2016}"
     steps.append(PathwayStep(Treatment.TRIHEXYPHENIDYL, line, text, source))
@@ -102,12 +120,17 @@ def _oral(findings: Findings, classification: Classification) -> list[PathwaySte
                 Treatment.CLONAZEPAM, Line.SECOND_LINE, text, sources.J_CLIN_MOV_DISORD_2016
             )
         )
-    if NamedForm.DRUG_INDUCED_DYSTONIA in classification.form_ids:
-        text = "may be first-line in tardive dystonia"
+    drug = next(
+        (r for r in classification.forms if r.form is NamedForm.DRUG_INDUCED_DYSTONIA), None
+    )
+    if drug is not None:
+        text = "may be first-line in tardive dystonia (delayed and persistent), with clozapine "
+        text += "the alternative; not for acute drug-induced reactions"
+        line = Line.SECOND_LINE if drug.suspected else Line.FIRST_LINE
+        if drug.suspected:
+            text += "; the drug cause is only suspected"
         steps.append(
-            PathwayStep(
-                Treatment.TETRABENAZINE, Line.FIRST_LINE, text, sources.J_CLIN_MOV_DISORD_2016
-            )
+            PathwayStep(Treatment.TETRABENAZINE, line, text, sources.J_CLIN_MOV_DISORD_2016)
         )
     return steps
 
@@ -130,13 +153,12 @@ def _surgery(classification: Classification) -> list[PathwayStep]:
         steps.append(
             PathwayStep(Treatment.DEEP_BRAIN_STIMULATION, Line.REFRACTORY, text, sources.EFNS_2011)
         )
-    if cervical:
+    focal_cervical = cervical and classification.distribution is Distribution.FOCAL
+    if focal_cervical:
         text = (
-            "for cervical dystonia failing botulinum toxin, best in secondary non-responders; "
-            "poorer results in primary non-responders"
+            "for cervical dystonia (mainly rotational) failing botulinum toxin, best in "
+            "secondary non-responders; poorer results in primary non-responders"
         )
-        if forms & {NamedForm.BLEPHAROSPASM, NamedForm.LARYNGEAL_DYSTONIA}:
-            text += "; not advised with blepharospasm or laryngeal involvement (weak source)"
         steps.append(
             PathwayStep(
                 Treatment.SELECTIVE_PERIPHERAL_DENERVATION,
@@ -154,10 +176,18 @@ def pathway_for(findings: Findings, classification: Classification) -> Pathway:
         note = "The reference gives no treatment pathway for functional dystonia."
         return Pathway(steps=(), note=note)
     steps: list[PathwayStep] = []
-    suspected_drd = NamedForm.DOPA_RESPONSIVE_DYSTONIA in classification.form_ids
-    if findings.age_at_onset_years <= EARLY_ONSET_MAX_YEARS or suspected_drd:
-        text = "diagnostic and therapeutic levodopa trial in early-onset dystonia"
-        source = f"{sources.EFNS_2011}; {sources.GENEREVIEWS_GCH1}"
+    drd = next(
+        (r for r in classification.forms if r.form is NamedForm.DOPA_RESPONSIVE_DYSTONIA), None
+    )
+    early = findings.age_at_onset_years <= EARLY_ONSET_MAX_YEARS
+    source = f"{sources.EFNS_2011}; {sources.GENEREVIEWS_GCH1}"
+    if drd is not None and not drd.suspected:
+        text = "levodopa: confirmed dopa-responsive dystonia responds dramatically and durably "
+        text += "to low doses; titrate slowly"
+        steps.append(PathwayStep(Treatment.LEVODOPA, Line.FIRST_LINE, text, source))
+    elif (early or drd is not None) and not cause_recorded(findings):
+        text = "diagnostic and therapeutic levodopa trial in early-onset dystonia without an "
+        text += "alternative diagnosis"
         steps.append(PathwayStep(Treatment.LEVODOPA_TRIAL, Line.FIRST_LINE, text, source))
     toxin = _toxin(classification)
     if toxin is not None:
@@ -173,5 +203,7 @@ def pathway_for(findings: Findings, classification: Classification) -> Pathway:
             PathwayStep(Treatment.SPEECH_THERAPY, Line.SUPPORTIVE, text, sources.PROJECT_DECISION)
         )
     steps.extend(_surgery(classification))
-    ordered = sorted(steps, key=lambda step: ESCALATION_ORDER.index(step.treatment))
+    ordered = sorted(
+        steps, key=lambda s: (LINE_ORDER.index(s.line), ESCALATION_ORDER.index(s.treatment))
+    )
     return Pathway(steps=tuple(ordered), note="Advice only: the treating clinician decides.")

@@ -85,7 +85,10 @@ def red_flags(findings: Findings, classification: Classification) -> tuple[RedFl
     band = classification.age_at_onset_band
     found: list[RedFlagFound] = []
     cranial_or_neck = any(s.region.is_cranial or s.region is Region.NECK for s in findings.regions)
-    if band in CHILD_BANDS and cranial_or_neck:
+    limbs = findings.involves(Region.UPPER_LIMB) or findings.involves(Region.LOWER_LIMB)
+    # Involvement stands in for the site of onset: only a face or neck presentation counts,
+    # since childhood dystonia that starts in a limb often spreads to the neck.
+    if band in CHILD_BANDS and cranial_or_neck and not limbs:
         text = "onset in childhood in the face or neck, where childhood dystonia seldom starts"
         found.append(RedFlagFound(RedFlag.ATYPICAL_SITE_FOR_AGE, text, sources.UPTODATE_RED_FLAGS))
     adult = band in ADULT_BANDS
@@ -101,7 +104,8 @@ def red_flags(findings: Findings, classification: Classification) -> tuple[RedFl
     if classification.distribution is Distribution.HEMIDYSTONIA:
         text = "hemidystonia usually comes from a lesion of the opposite basal ganglia"
         found.append(RedFlagFound(RedFlag.HEMIDYSTONIA, text, sources.DYSTONIA_UK_GPG))
-    others = classification.associated.movement_disorders | classification.associated.neurological
+    associated = classification.associated
+    others = associated.movement_disorders | associated.motor_signs | associated.neurological
     if others:
         listed = ", ".join(sorted(f.value.replace("_", " ") for f in others))
         text = f"neurological signs beyond dystonia and tremor: {listed}"
@@ -137,8 +141,8 @@ CAERULOPLASMIN = Investigation(
 URINARY_COPPER = Investigation(
     "24-hour urinary copper (basal)",
     "Above 1.6 µmol/24 h (100 µg) is typical in symptomatic patients; above 0.64 µmol/24 h "
-    "(40 µg) is suggestive; 0.9-1.6 µmol/24 h is intermediate in about half of presymptomatic "
-    "patients.",
+    "(40 µg) is suggestive (the cut-off used in children); 0.9-1.6 µmol/24 h is intermediate "
+    "in about half of presymptomatic patients.",
     f"{sources.EASL_2012}; {sources.ROBERTS_SCHILSKY}",
 )
 SLIT_LAMP = Investigation(
@@ -161,10 +165,20 @@ LEVODOPA_TRIAL = Investigation(
 )
 
 
+def cause_recorded(findings: Findings) -> bool:
+    """A cause is already known: a confirmed inheritance or an acquired cause. Then the
+    tests that look for a cause (levodopa trial, genetic tests, imaging) are not advised."""
+    etiology = findings.etiology
+    return etiology.inheritance is not None or etiology.acquired_cause is not None
+
+
 def _genetic_tests(findings: Findings, classification: Classification) -> list[Investigation]:
+    if cause_recorded(findings):
+        return []
     age = findings.age_at_onset_years
     early = age <= EARLY_ONSET_MAX_YEARS
     tests: list[Investigation] = []
+    # Limb involvement stands in for limb onset, which the findings do not record.
     limb = findings.involves(Region.UPPER_LIMB) or findings.involves(Region.LOWER_LIMB)
     if (limb and age < TOR1A_LIMB_ONSET_BEFORE_YEARS) or findings.family_history:
         why = (
@@ -207,14 +221,18 @@ def _wilson_item(findings: Findings, classification: Classification) -> WorkupIt
         ]
         if present
     ]
-    if not (kf_rings or (in_window and clues)):
+    cause_known = cause_recorded(findings)
+    if not (kf_rings or (in_window and clues and (features or not cause_known))):
         return None
-    reason = (
-        f"treatable; onset at {age} is within the screening window of {low}-{high} years "
-        f"({sources.AASLD_AGE_WINDOW}) with " + " and ".join(clues)
-        if in_window and clues
-        else "treatable; Kayser-Fleischer rings are recorded"
-    )
+    if in_window and clues:
+        reason = (
+            f"treatable; onset at {age} is within {low}-{high} years, the age window quoted "
+            "for considering Wilson disease in unexplained liver disease "
+            f"({sources.AASLD_AGE_WINDOW}), used here as the screening window; with "
+            + " and ".join(clues)
+        )
+    else:
+        reason = "treatable; Kayser-Fleischer rings are recorded"
     return WorkupItem(
         "wilson_disease",
         "Exclude Wilson disease",
@@ -233,13 +251,14 @@ def workup_for(findings: Findings, classification: Classification) -> Workup:
     suspected_drd = any(
         r.form is NamedForm.DOPA_RESPONSIVE_DYSTONIA and r.suspected for r in classification.forms
     )
-    if findings.age_at_onset_years <= EARLY_ONSET_MAX_YEARS or suspected_drd:
+    early = findings.age_at_onset_years <= EARLY_ONSET_MAX_YEARS
+    if (early or suspected_drd) and not cause_recorded(findings):
         why = "early-onset dystonia without an alternative diagnosis warrants a levodopa trial"
         if suspected_drd:
             why = "dopa-responsive dystonia is suspected; " + why
         items.append(WorkupItem("levodopa_trial", "Levodopa trial", why, (LEVODOPA_TRIAL,)))
     structural = [flag for flag in flags if flag.flag is not RedFlag.DRUG_EXPOSURE]
-    if structural:
+    if structural and not cause_recorded(findings):
         why = "red flags suggest an acquired or structural cause: " + "; ".join(
             flag.text for flag in structural
         )

@@ -57,7 +57,8 @@ def test_a_good_document_prints_a_result_that_matches_its_schema(monkeypatch, ca
     assert result["leg_involvement"] is None
     assert result["age_at_onset_band"] == "late_adulthood"
     assert result["isolated"] is True
-    assert result["forms"] == ["cervical_dystonia"]
+    # Region forms name focal and cranio-cervical dystonia; neck with arm is segmental.
+    assert result["forms"] == []
     assert result["classification_version"] == "2013"
     assert "segmental: neck and right upper limb are contiguous" in [
         r["text"] for r in result["reasons"]
@@ -100,6 +101,16 @@ def test_varied_documents_all_match_the_result_schema(monkeypatch, capsys, docum
 
     assert code == 0
     jsonschema.validate(json.loads(out), RESULT_SCHEMA)
+
+
+def test_an_integral_float_age_is_read_as_the_schema_reads_it(monkeypatch, capsys):
+    document = {"age_at_onset_years": 12.0, "regions": [{"region": "neck"}]}
+    jsonschema.validate(document, FINDINGS_SCHEMA)
+
+    code, out, _ = _run(document, monkeypatch, capsys)
+
+    assert code == 0
+    assert json.loads(out)["age_at_onset_band"] == "childhood"
 
 
 def test_a_generalized_case_reports_leg_involvement(monkeypatch, capsys):

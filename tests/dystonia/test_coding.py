@@ -7,7 +7,7 @@ import pytest
 from dystonia.classification import classify
 from dystonia.coding import CodeSystem, codes_for, hemifacial_spasm_codes
 from dystonia.errors import InvalidInput
-from dystonia.findings import AcquiredCause, Etiology, Inheritance
+from dystonia.findings import AcquiredCause, AssociatedFeature, Etiology, Inheritance
 from tests.dystonia.helpers import JAW, L_ARM, LARYNX, NECK, R_ARM, TRUNK, UPPER_FACE, findings
 
 ICD10, CM, ICD11, SCT = CodeSystem
@@ -55,7 +55,7 @@ def test_suspected_forms_are_not_coded():
 def test_functional_dystonia_is_f44_4_and_8a02_3_without_the_dystonia_category():
     case = findings(L_ARM, etiology=Etiology(acquired_cause=AcquiredCause.PSYCHOGENIC))
 
-    assert _codes(case) == {(ICD10, "F44.4"), (CM, "F44.4"), (ICD11, "8A02.3")}
+    assert _codes(case) == {(ICD10, "F44.4"), (CM, "F44.4"), (ICD11, "8A02.3"), (ICD11, "6B60.83")}
 
 
 def test_non_focal_idiopathic_sporadic_is_g24_2():
@@ -132,3 +132,24 @@ def test_hemifacial_spasm_codes_by_side(side, cm):
 def test_hemifacial_spasm_rejects_an_unknown_side():
     with pytest.raises(InvalidInput, match="side"):
         hemifacial_spasm_codes(side="middle")
+
+
+def test_generalized_dystonia_is_not_coded_as_its_focal_parts():
+    case = findings(TRUNK, NECK, UPPER_FACE, L_ARM, age=12)
+
+    codes = _codes(case)
+    assert (ICD10, "G24.2") in codes
+    assert (ICD10, "G24.3") not in codes
+    assert (ICD11, "8A02.00") not in codes
+
+
+def test_confirmed_myoclonus_dystonia_gets_no_guessed_g24_code():
+    case = findings(
+        NECK,
+        L_ARM,
+        age=8,
+        associated_features=frozenset({AssociatedFeature.MYOCLONUS}),
+        etiology=Etiology(gene="SGCE", inheritance=Inheritance.AUTOSOMAL_DOMINANT),
+    )
+
+    assert _codes(case) == {(SCT, "15802004"), (ICD11, "8A02")}

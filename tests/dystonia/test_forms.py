@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dystonia.classification import NamedForm, classify
-from dystonia.findings import AcquiredCause, AssociatedFeature, Etiology, Variability
+from dystonia.findings import AcquiredCause, AssociatedFeature, Etiology, Inheritance, Variability
 from tests.dystonia.helpers import (
     JAW,
     L_ARM,
@@ -14,6 +14,7 @@ from tests.dystonia.helpers import (
     LOWER_FACE,
     NECK,
     R_ARM,
+    TRUNK,
     UPPER_FACE,
     findings,
 )
@@ -139,3 +140,43 @@ def test_every_form_has_a_reason():
 
     reasons = {reason.about for reason in result.reasons}
     assert {f"form:{form.value}" for form in result.form_ids} <= reasons
+
+
+def test_region_forms_are_not_named_in_generalized_dystonia():
+    result = classify(findings(TRUNK, NECK, UPPER_FACE, L_ARM, age=12))
+
+    assert NamedForm.CERVICAL_DYSTONIA not in result.form_ids
+    assert NamedForm.BLEPHAROSPASM not in result.form_ids
+
+
+def test_cranio_cervical_segmental_dystonia_keeps_its_region_forms():
+    result = classify(findings(UPPER_FACE, NECK))
+
+    assert {NamedForm.BLEPHAROSPASM, NamedForm.CERVICAL_DYSTONIA} <= set(result.form_ids)
+
+
+def test_writers_cramp_only_when_the_arm_is_the_only_region():
+    task = frozenset({Variability.ACTION_SPECIFIC})
+
+    assert NamedForm.WRITERS_CRAMP not in classify(findings(R_ARM, NECK, variability=task)).form_ids
+    assert (
+        NamedForm.WRITERS_CRAMP
+        not in classify(findings(R_ARM, L_ARM, TRUNK, L_LEG, age=8, variability=task)).form_ids
+    )
+
+
+def test_another_confirmed_gene_rules_out_suspected_dopa_responsive_dystonia():
+    etiology = Etiology(gene="TOR1A", inheritance=Inheritance.AUTOSOMAL_DOMINANT)
+
+    assert (
+        NamedForm.DOPA_RESPONSIVE_DYSTONIA
+        not in classify(findings(L_LEG, age=7, etiology=etiology)).form_ids
+    )
+
+
+def test_drug_exposure_is_named_in_the_etiology_reason():
+    result = classify(findings(NECK, drug_exposure=True))
+
+    assert "drug-induced (acquired) cause is suspected" in next(
+        r.text for r in result.reasons if r.about == "etiology"
+    )

@@ -29,6 +29,9 @@ def _document(case: Findings, order: list[BodySite]) -> dict:
             {"region": s.region.value, "side": s.side.value if s.side else None} for s in order
         ],
         "variability": sorted(v.value for v in case.variability),
+        "associated_features": sorted(f.value for f in case.associated_features),
+        "family_history": case.family_history,
+        "drug_exposure": case.drug_exposure,
     }
 
 
@@ -92,11 +95,18 @@ def test_focal_means_one_region_and_generalized_needs_the_trunk(case):
 
 
 @given(case=cases)
-def test_isolated_exactly_when_no_other_movement_disorder(case):
+def test_isolated_exactly_when_dystonia_is_the_only_motor_feature_but_tremor(case):
     movement = {
         AssociatedFeature.MYOCLONUS,
         AssociatedFeature.PARKINSONISM,
         AssociatedFeature.CHOREA,
     }
+    motor = {
+        AssociatedFeature.ATAXIA,
+        AssociatedFeature.SPASTICITY,
+        AssociatedFeature.PYRAMIDAL_SIGNS,
+    }
+    result = classify(case)
 
-    assert classify(case).isolated is not bool(case.associated_features & movement)
+    assert result.isolated is not bool(case.associated_features & (movement | motor))
+    assert result.associated.combined is bool(case.associated_features & movement)

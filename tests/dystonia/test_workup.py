@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dystonia.assessment import assess
-from dystonia.findings import AssociatedFeature, Variability
+from dystonia.findings import AcquiredCause, AssociatedFeature, Etiology, Inheritance, Variability
 from dystonia.workup import CAERULOPLASMIN, URINARY_COPPER, RedFlag
 from tests.dystonia.helpers import (
     L_ARM,
@@ -158,3 +158,49 @@ def test_sgce_for_early_onset_myoclonus():
 
 def test_drug_exposure_prompts_a_medicines_review():
     assert "drug_review" in _items(findings(NECK, drug_exposure=True))
+
+
+def test_childhood_dystonia_that_spreads_from_a_limb_to_the_neck_is_not_an_atypical_site():
+    assert RedFlag.ATYPICAL_SITE_FOR_AGE not in _flags(findings(NECK, TRUNK, L_LEG, age=9))
+
+
+def test_urinary_copper_marks_the_childrens_cut_off():
+    assert "(the cut-off used in children)" in URINARY_COPPER.interpretation
+
+
+def test_the_wilson_reason_says_where_the_age_window_comes_from():
+    reason = _items(findings(NECK, age=15))["wilson_disease"].reason
+
+    assert "unexplained liver disease" in reason
+
+
+def test_a_known_cause_stops_the_search_for_one():
+    gch1 = Etiology(gene="GCH1", inheritance=Inheritance.AUTOSOMAL_DOMINANT)
+    functional = Etiology(acquired_cause=AcquiredCause.PSYCHOGENIC)
+
+    for case in [
+        findings(L_LEG, age=7, etiology=gch1),
+        findings(L_ARM, L_LEG, age=29, etiology=functional),
+    ]:
+        items = _items(case)
+        assert "levodopa_trial" not in items
+        assert "genetic_testing" not in items
+        assert "structural_cause" not in items
+        assert "wilson_disease" not in items
+
+
+def test_wilson_features_still_prompt_screening_when_a_cause_is_recorded():
+    case = findings(
+        NECK,
+        age=15,
+        associated_features=frozenset({AssociatedFeature.LIVER_DISEASE}),
+        etiology=Etiology(acquired_cause=AcquiredCause.DRUG),
+    )
+
+    assert "wilson_disease" in _items(case)
+
+
+def test_motor_signs_are_red_flags():
+    case = findings(NECK, associated_features=frozenset({AssociatedFeature.SPASTICITY}))
+
+    assert RedFlag.OTHER_NEUROLOGICAL_SIGNS in _flags(case)

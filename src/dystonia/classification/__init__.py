@@ -64,7 +64,7 @@ def classify(
     temporal, temporal_reason = temporal_pattern(findings)
     associated, associated_reason = associated_features(findings)
     etiology, etiology_reasons = axis_ii(findings)
-    forms = tuple(named_forms(findings, band=band))
+    forms = tuple(named_forms(findings, band=band, distribution=distribution.distribution))
     reasons = (
         band_reason,
         distribution.reason,

@@ -19,12 +19,17 @@ class TemporalPattern:
 
 @dataclass(frozen=True)
 class AssociatedFeatures:
-    """Isolated or combined, and the other features seen."""
+    """Isolated or not (combined when with another movement disorder), and the features seen."""
 
     isolated: bool
     movement_disorders: frozenset[AssociatedFeature]
+    motor_signs: frozenset[AssociatedFeature]
     neurological: frozenset[AssociatedFeature]
     systemic: frozenset[AssociatedFeature]
+
+    @property
+    def combined(self) -> bool:
+        return bool(self.movement_disorders)
 
 
 def _listed(features: frozenset[AssociatedFeature]) -> str:
@@ -45,18 +50,28 @@ def _listed_variability(values: frozenset[Variability]) -> str:
 
 
 def associated_features(findings: Findings) -> tuple[AssociatedFeatures, Reason]:
-    """Isolated unless another movement disorder is present; tremor alone keeps it isolated."""
+    """Isolated when dystonia is the only motor feature except tremor; combined when with
+    another movement disorder."""
     by_kind = findings.features_of_kind
     movement = by_kind[FeatureKind.MOVEMENT_DISORDER]
-    isolated = not movement
+    motor = by_kind[FeatureKind.MOTOR_SIGN]
+    isolated = not movement and not motor
     if isolated:
         tremor = " (tremor does not count against isolated)" if by_kind[FeatureKind.TREMOR] else ""
-        text = f"isolated: no other movement disorder is recorded{tremor}"
-    else:
+        text = f"isolated: dystonia is the only motor feature{tremor}"
+    elif movement:
         text = f"combined: dystonia with {_listed(movement)}"
+        if motor:
+            text += f", and other motor signs: {_listed(motor)}"
+    else:
+        text = f"not isolated: other motor signs: {_listed(motor)}"
+    others = by_kind[FeatureKind.NEUROLOGICAL] | by_kind[FeatureKind.SYSTEMIC]
+    if others:
+        text += f"; also recorded: {_listed(others)}"
     result = AssociatedFeatures(
         isolated=isolated,
         movement_disorders=movement,
+        motor_signs=motor,
         neurological=by_kind[FeatureKind.NEUROLOGICAL],
         systemic=by_kind[FeatureKind.SYSTEMIC],
     )

@@ -65,9 +65,14 @@ def axis_ii(findings: Findings) -> tuple[AxisII, list[Reason]]:
         idiopathic_kind = (
             IdiopathicKind.FAMILIAL if findings.family_history else IdiopathicKind.SPORADIC
         )
-        text = f"idiopathic {idiopathic_kind.value}: no inherited or acquired cause recorded" + (
-            ", and a relative has dystonia" if findings.family_history else ""
-        )
+        text = f"idiopathic {idiopathic_kind.value}: no inherited or acquired cause recorded"
+        if findings.family_history:
+            text += ", and a relative has dystonia"
+        if findings.drug_exposure:
+            text += (
+                "; exposure to a dopamine-receptor blocker is recorded, so a drug-induced "
+                "(acquired) cause is suspected"
+            )
     reasons.append(Reason("etiology", text, sources.ALBANESE_2013))
     result = AxisII(
         nervous_system_pathology=pathology,

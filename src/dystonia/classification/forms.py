@@ -12,6 +12,7 @@ from enum import StrEnum
 from dystonia import sources
 from dystonia.anatomy import Region
 from dystonia.classification.age import AgeBand
+from dystonia.classification.distribution import Distribution
 from dystonia.classification.reasons import Reason
 from dystonia.findings import AcquiredCause, AssociatedFeature, Findings, Variability
 
@@ -72,19 +73,28 @@ def _form(form: NamedForm, text: str, source: str, *, suspected: bool = False) -
     return FormResult(form, suspected, Reason(f"form:{form.value}", prefix + text, source))
 
 
-def _region_forms(findings: Findings) -> list[FormResult]:
+def _craniocervical_only(findings: Findings) -> bool:
+    return all(site.region.is_cranial or site.region is Region.NECK for site in findings.regions)
+
+
+def _region_forms(findings: Findings, distribution: Distribution) -> list[FormResult]:
+    """Forms named after a region: for focal dystonia, and for segmental or multifocal
+    dystonia confined to the cranial regions and neck (cranial and cranio-cervical)."""
     forms: list[FormResult] = []
     source = sources.ALBANESE_2013
+    focal = distribution is Distribution.FOCAL
+    if not (
+        focal or (_craniocervical_only(findings) and distribution is not Distribution.GENERALIZED)
+    ):
+        return forms
     if findings.involves(Region.NECK):
-        forms.append(
-            _form(NamedForm.CERVICAL_DYSTONIA, "cervical dystonia: the neck is involved", source)
-        )
+        text = "cervical dystonia: the neck is involved"
+        forms.append(_form(NamedForm.CERVICAL_DYSTONIA, text, source))
     eyes = findings.involves(Region.UPPER_FACE)
     mouth = findings.involves(Region.LOWER_FACE) or findings.involves(Region.JAW_TONGUE)
     if eyes:
-        forms.append(
-            _form(NamedForm.BLEPHAROSPASM, "blepharospasm: the upper face is involved", source)
-        )
+        text = "blepharospasm: the upper face is involved"
+        forms.append(_form(NamedForm.BLEPHAROSPASM, text, source))
     if mouth:
         text = "oromandibular dystonia: the lower face or jaw and tongue are involved"
         forms.append(_form(NamedForm.OROMANDIBULAR_DYSTONIA, text, source))
@@ -94,12 +104,12 @@ def _region_forms(findings: Findings) -> list[FormResult]:
     if findings.involves(Region.LARYNX):
         text = "laryngeal dystonia: the larynx is involved"
         forms.append(_form(NamedForm.LARYNGEAL_DYSTONIA, text, source))
-    if Variability.ACTION_SPECIFIC in findings.variability:
+    if focal and Variability.ACTION_SPECIFIC in findings.variability:
         if findings.involves(Region.UPPER_LIMB):
-            text = "writer's cramp or other task-specific dystonia: action-specific upper limb"
+            text = "writer's cramp or other task-specific dystonia: focal, action-specific arm"
             forms.append(_form(NamedForm.WRITERS_CRAMP, text, source))
         else:
-            text = "task-specific dystonia: action-specific, not of the upper limb"
+            text = "task-specific dystonia: focal and action-specific, not of the arm"
             forms.append(_form(NamedForm.TASK_SPECIFIC_DYSTONIA, text, source))
     return forms
 
@@ -107,6 +117,16 @@ def _region_forms(findings: Findings) -> list[FormResult]:
 def _confirmed_by_gene(form: NamedForm, findings: Findings) -> bool:
     gene = (findings.etiology.gene or "").upper()
     return gene in CONFIRMING_GENES.get(form, frozenset())
+
+
+def _other_cause_known(findings: Findings) -> bool:
+    """A recorded cause other than dopa-responsive dystonia: an acquired cause, or a
+    confirmed inheritance with a gene that is not GCH1 or TH."""
+    etiology = findings.etiology
+    if etiology.acquired_cause is not None:
+        return True
+    drd_genes = CONFIRMING_GENES[NamedForm.DOPA_RESPONSIVE_DYSTONIA]
+    return etiology.inheritance is not None and (etiology.gene or "").upper() not in drd_genes
 
 
 def _cause_forms(findings: Findings, band: AgeBand) -> list[FormResult]:
@@ -119,9 +139,11 @@ def _cause_forms(findings: Findings, band: AgeBand) -> list[FormResult]:
         source = f"{sources.ALBANESE_2013}; {sources.EFNS_2011}"
         forms.append(_form(NamedForm.MYOCLONUS_DYSTONIA, text, source, suspected=not confirmed))
     diurnal = Variability.DIURNAL in findings.variability
+    # Involvement stands in for the site of onset, which the findings do not record.
     child_leg = band in CHILDHOOD_BANDS and findings.involves(Region.LOWER_LIMB)
     confirmed_drd = _confirmed_by_gene(NamedForm.DOPA_RESPONSIVE_DYSTONIA, findings)
-    if diurnal or child_leg or confirmed_drd:
+    other_cause = _other_cause_known(findings)
+    if confirmed_drd or ((diurnal or child_leg) and not other_cause):
         clues = [
             clue
             for clue, present in [
@@ -155,6 +177,8 @@ def _cause_forms(findings: Findings, band: AgeBand) -> list[FormResult]:
     return forms
 
 
-def named_forms(findings: Findings, *, band: AgeBand) -> list[FormResult]:
+def named_forms(
+    findings: Findings, *, band: AgeBand, distribution: Distribution
+) -> list[FormResult]:
     """Every named form that applies, in a stable order."""
-    return _region_forms(findings) + _cause_forms(findings, band)
+    return _region_forms(findings, distribution) + _cause_forms(findings, band)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from itertools import count
 from typing import Any
 
 from clinic.accounts.models import Role, User
 from clinic.directory.models import OpeningHours, Practitioner, Service, Site, Specialty
+from clinic.records.models import Patient
 
 _sequence = count(1)
 
@@ -59,8 +60,23 @@ def practitioner(
 
 def user(*, role: str = Role.PATIENT, **fields: Any) -> User:
     n = next(_sequence)
-    defaults = {"email": f"person{n}@example.org", "full_name": f"Test Person {n}"}
+    defaults = {
+        "email": f"person{n}@example.org",
+        "full_name": f"Test Person {n}",
+        "email_verified": True,
+    }
     password = fields.pop("password", "a-made-up-password")
     if role == Role.ADMIN:
         return User.objects.create_superuser(password=password, **(defaults | fields))
     return User.objects.create_user(password=password, role=role, **(defaults | fields))
+
+
+def patient(*, user: User | None = None, **fields: Any) -> Patient:
+    n = next(_sequence)
+    defaults: dict[str, Any] = {
+        "hospital_number": f"T{n:07d}",
+        "given_name": "Test",
+        "family_name": f"Patient{n}",
+        "date_of_birth": date(1970, 1, 1),
+    }
+    return Patient.objects.create(user=user, **(defaults | fields))

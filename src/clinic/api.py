@@ -15,17 +15,23 @@ from ninja.errors import ValidationError
 from clinic.api_types import PLAIN_TEXT_PATTERN, SLUG_PATTERN
 from clinic.directory.api import router as directory_router
 from clinic.directory.selectors import UnknownFilterValue
+from clinic.records.api import PatientDetailsInvalid
+from clinic.records.api import router as records_router
+from clinic.records.services import PatientConflict
 
 api = NinjaAPI(
     title="Dystonia Clinic API",
     version="1",
     description=(
-        "Public directory of the unit (sites, practitioners, services). "
-        "Errors answer 4xx with a JSON body listing each problem."
+        "The public directory of the unit (sites, practitioners, services; no sign-in) and "
+        "patient records (session sign-in; 401 when signed out, 403 without the right, 404 "
+        "where even existence is not revealed). Errors answer 4xx with a JSON body listing "
+        "each problem."
     ),
     urls_namespace="api-v1",
 )
 api.add_router("/", directory_router)
+api.add_router("/", records_router)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
@@ -70,4 +76,31 @@ def unknown_filter_value(request: HttpRequest, exc: UnknownFilterValue) -> HttpR
     error = {"parameter": exc.field, "in": "query", "message": f"{exc.field}: {exc}"}
     return api.create_response(
         request, {"detail": "Invalid request parameters.", "errors": [error]}, status=422
+    )
+
+
+def _errors(
+    request: HttpRequest, *, status: int, detail: str, field: str, message: str
+) -> HttpResponse:
+    error = {"parameter": field, "in": "body", "message": f"{field}: {message}"}
+    return api.create_response(request, {"detail": detail, "errors": [error]}, status=status)
+
+
+@api.exception_handler(PatientDetailsInvalid)
+def patient_details_invalid(request: HttpRequest, exc: PatientDetailsInvalid) -> HttpResponse:
+    """422 naming the field of a new patient that is invalid."""
+    return _errors(
+        request, status=422, detail="Invalid patient details.", field=exc.field, message=exc.message
+    )
+
+
+@api.exception_handler(PatientConflict)
+def patient_conflict(request: HttpRequest, exc: PatientConflict) -> HttpResponse:
+    """409 when a unique identifier is already taken."""
+    return _errors(
+        request,
+        status=409,
+        detail="Conflicts with an existing patient.",
+        field=exc.field,
+        message=exc.message,
     )

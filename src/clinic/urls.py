@@ -8,6 +8,9 @@ from clinic.api import api
 urlpatterns = [
     path("", include("clinic.information.urls")),
     path("", include("clinic.directory.urls")),
+    path("accounts/", include("clinic.accounts.urls")),
+    path("", include("clinic.records.urls")),
+    path("", include("clinic.audit.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

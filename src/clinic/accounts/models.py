@@ -19,6 +19,9 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+STAFF_ROLES = frozenset({Role.RECEPTION, Role.CLINICIAN, Role.ADMIN})
+
+
 class UserManager(BaseUserManager["User"]):
     """Creates users signed in by email address."""
 
@@ -47,6 +50,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=150)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     is_active = models.BooleanField(default=True)
+    email_verified = models.BooleanField(
+        default=False, help_text="The person has followed the link sent to this address."
+    )
+    practitioner = models.OneToOneField(
+        "directory.Practitioner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="user",
+        help_text="The directory entry of a member of staff, where they have one.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()
@@ -65,6 +79,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(is_superuser=False) | models.Q(role="admin"),
                 name="user_superuser_is_admin",
             ),
+            # Only staff are linked to a directory entry.
+            models.CheckConstraint(
+                condition=models.Q(practitioner__isnull=True) | ~models.Q(role="patient"),
+                name="user_practitioner_is_staff",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +95,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.ADMIN
 
     @property
+    def is_staff_role(self) -> bool:
+        """Reception, clinicians and administrators: two-factor sign-in is required."""
+        return self.role in STAFF_ROLES
+
+    @property
     def is_admin_role(self) -> bool:
         """True for administrators, who manage sites, staff, services and accounts."""
         return self.role == Role.ADMIN
@@ -85,3 +109,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class FailedSignIn(models.Model):
+    """One failed sign-in, kept briefly to lock out guessing per account and per address."""
+
+    email = models.CharField(max_length=254, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M}"

@@ -11,6 +11,23 @@ from typing import Final
 
 DEMO_ADMIN_EMAIL: Final = "admin@example.org"
 DEMO_ADMIN_PASSWORD: Final = "clinic-demo-admin"  # noqa: S105 - a published demo sign-in
+# Published demo sign-ins: (email, password, full name, role, practitioner slug or "").
+DEMO_STAFF: Final = (
+    ("reception@example.org", "clinic-demo-reception", "Rita Reception", "reception", ""),
+    ("clinician@example.org", "clinic-demo-clinician", "Amara Okafor", "clinician", "amara-okafor"),
+)
+DEMO_PATIENT_EMAIL: Final = "patient@example.org"
+DEMO_PATIENT_PASSWORD: Final = "clinic-demo-patient"  # noqa: S105 - a published demo sign-in
+# The demo staff accounts share this authenticator key (base32), published so anyone trying
+# the demo can add it to an authenticator app; `manage.py demo_totp_code` prints the code.
+DEMO_TOTP_KEY_HEX: Final = "3132333435363738393031323334353637383930"
+# Made-up patients. NHS numbers are synthetic: made up, 999-prefixed as is usual for test
+# data, with valid check digits: (given, family, date of birth, NHS number, hospital number).
+DEMO_PATIENTS: Final = (
+    ("Patricia", "Demo", date(1974, 5, 12), "9990000018", "DC0000001"),
+    ("Oliver", "Example", date(1988, 11, 3), "9990000026", "DC0000002"),
+    ("Grace", "Sample", date(2009, 2, 20), "9990000034", "DC0000003"),
+)
 
 # Services: slug, name, summary.
 SERVICES: Final = (

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.accounts.models import User
+from clinic.accounts.models import Role, User
 from clinic.demo import data
 from clinic.directory.models import OpeningHours, Practitioner, Service, Site, Specialty
 from clinic.information.models import NewsItem, Story
+from clinic.records.models import Patient
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ def demo_load() -> DemoLoadResult:
     created += _articles_load(Story, data.STORIES)
     created += _articles_load(NewsItem, data.NEWS)
     created += _admin_load()
+    created += _staff_load()
+    created += _patients_load()
     return DemoLoadResult(created=created)
 
 
@@ -116,15 +120,74 @@ def _articles_load(model: type[Story] | type[NewsItem], rows: tuple[tuple, ...])
     return created
 
 
+def _totp_load(user: User) -> None:
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(
+            user=user, name="Demo authenticator", key=data.DEMO_TOTP_KEY_HEX, confirmed=True
+        )
+
+
 def _admin_load() -> int:
-    if User.objects.filter(email=data.DEMO_ADMIN_EMAIL).exists():
-        return 0
-    User.objects.create_superuser(
-        data.DEMO_ADMIN_EMAIL,
-        data.DEMO_ADMIN_PASSWORD,
-        full_name="Demo Administrator",
-    )
-    return 1
+    admin = User.objects.filter(email=data.DEMO_ADMIN_EMAIL).first()
+    created = 0
+    if admin is None:
+        admin = User.objects.create_superuser(
+            data.DEMO_ADMIN_EMAIL,
+            data.DEMO_ADMIN_PASSWORD,
+            full_name="Demo Administrator",
+            email_verified=True,
+        )
+        created = 1
+    _totp_load(admin)
+    return created
+
+
+def _staff_load() -> int:
+    created = 0
+    for email, password, name, role, practitioner_slug in data.DEMO_STAFF:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            practitioner = (
+                Practitioner.objects.get(slug=practitioner_slug) if practitioner_slug else None
+            )
+            user = User.objects.create_user(
+                email,
+                password,
+                full_name=name,
+                role=role,
+                practitioner=practitioner,
+                email_verified=True,
+            )
+            created += 1
+        _totp_load(user)
+    return created
+
+
+def _patients_load() -> int:
+    created = 0
+    for given, family, born, nhs_number, hospital_number in data.DEMO_PATIENTS:
+        _, was_created = Patient.objects.get_or_create(
+            hospital_number=hospital_number,
+            defaults={
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": born,
+                "nhs_number": nhs_number,
+                "email": f"{given.lower()}.{family.lower()}@example.org",
+            },
+        )
+        created += was_created
+    if not User.objects.filter(email=data.DEMO_PATIENT_EMAIL).exists():
+        user = User.objects.create_user(
+            data.DEMO_PATIENT_EMAIL,
+            data.DEMO_PATIENT_PASSWORD,
+            full_name="Patricia Demo",
+            role=Role.PATIENT,
+            email_verified=True,
+        )
+        Patient.objects.filter(hospital_number=data.DEMO_PATIENTS[0][4]).update(user=user)
+        created += 1
+    return created
 
 
 __all__ = ["DemoLoadResult", "demo_load"]

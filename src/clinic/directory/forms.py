@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from clinic.directory.models import Service, Site, Specialty
 from clinic.directory.selectors import SEARCH_TEXT_MAX_LENGTH, PractitionerFilters
+from clinic.forms import AccessibleFormMixin
 
 UNKNOWN_CHOICE = "That is not one of the choices. Pick one from the list."
 TEXT_TOO_LONG = f"Search words can be at most {SEARCH_TEXT_MAX_LENGTH} characters."
 
 
-class FindDoctorForm(forms.Form):
+class FindDoctorForm(AccessibleFormMixin, forms.Form):
     """Narrow the practitioner list by site, specialty, service and words."""
 
     q = forms.CharField(
@@ -47,15 +46,6 @@ class FindDoctorForm(forms.Form):
         empty_label="Any service",
         error_messages={"invalid_choice": UNKNOWN_CHOICE},
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Each widget knows its error so screen readers announce it (aria-describedby).
-        for name, field in self.fields.items():
-            if self.is_bound and name in self.errors:
-                field.widget.attrs.update(
-                    {"aria-invalid": "true", "aria-describedby": f"id_{name}_error"}
-                )
 
     def filters(self) -> PractitionerFilters:
         """The validated filters; call only after ``is_valid()`` returned True."""

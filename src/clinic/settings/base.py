@@ -26,9 +26,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "clinic.accounts",
     "clinic.directory",
     "clinic.information",
+    "clinic.records",
+    "clinic.audit",
     "clinic.demo",
 ]
 
@@ -40,6 +44,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -155,3 +161,27 @@ LOGGING = {
 
 # Shown on every page: the unit's name, and where to go in an emergency.
 CLINIC_NAME = env_str("CLINIC_NAME", "Dystonia Clinic")
+
+# Sign-in.
+LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "information:home"
+# Sessions end after this long without activity (every request extends them); signed-in pages
+# warn SESSION_EXPIRY_WARNING_SECONDS before the end and offer to extend, since people with
+# spasms may type slowly.
+SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
+SESSION_EXPIRY_WARNING_SECONDS = 120
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+# Lockout after repeated failed sign-ins, per account and per address, within a window.
+SIGN_IN_LOCKOUT_WINDOW_SECONDS = env_int("SIGN_IN_LOCKOUT_WINDOW_SECONDS", default=15 * 60)
+SIGN_IN_LOCKOUT_PER_ACCOUNT = env_int("SIGN_IN_LOCKOUT_PER_ACCOUNT", default=5)
+SIGN_IN_LOCKOUT_PER_ADDRESS = env_int("SIGN_IN_LOCKOUT_PER_ADDRESS", default=20)
+# Links in emails: password reset (Django's setting) and email verification.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+EMAIL_VERIFICATION_TIMEOUT_SECONDS = env_int(
+    "EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600
+)
+# Behind a proxy that sets X-Forwarded-For, take the client address from it (audit, lockout).
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
+OTP_TOTP_ISSUER = CLINIC_NAME

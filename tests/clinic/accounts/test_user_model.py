@@ -8,6 +8,7 @@ from django.db import IntegrityError
 
 from clinic.accounts.models import Role, User
 from tests import factories
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -55,17 +56,25 @@ def test_the_database_refuses_a_superuser_who_is_not_an_admin():
 
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.RECEPTION, Role.CLINICIAN])
 def test_only_the_admin_role_enters_the_admin(client, role):
-    user = factories.user(role=role)
-    client.force_login(user)
+    sign_in(client, factories.user(role=role))
+
+    response = client.get("/admin/", follow=True)
+
+    assert response.status_code == 403
+    assert "Not allowed" in response.content.decode()
+
+
+def test_an_admin_without_the_second_factor_is_sent_to_it(client):
+    sign_in(client, factories.user(role=Role.ADMIN), second_factor=False)
 
     response = client.get("/admin/")
 
     assert response.status_code == 302
-    assert "/admin/login/" in response.headers["Location"]
+    assert response.headers["Location"].startswith("/accounts/two-factor/")
 
 
 def test_admin_manages_sites_practitioners_services_stories_and_news(client, demo_data):
-    client.force_login(factories.user(role=Role.ADMIN))
+    sign_in(client, factories.user(role=Role.ADMIN))
 
     for path in [
         "/admin/",
@@ -82,6 +91,9 @@ def test_admin_manages_sites_practitioners_services_stories_and_news(client, dem
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, db):
-    response = client.get("/admin/directory/site/")
+    response = client.get("/admin/directory/site/", follow=True)
 
-    assert response.status_code == 302
+    assert (
+        response.redirect_chain[-1][0] == "/accounts/sign-in/?next=%2Fadmin%2Fdirectory%2Fsite%2F"
+    )
+    assert "Sign in" in response.content.decode()

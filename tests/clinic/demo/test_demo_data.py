@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts.models import Role, User
 from clinic.demo.data import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
 from clinic.demo.services import demo_load
 from clinic.directory.models import OpeningHours, Practitioner, Service, Site, Specialty
 from clinic.information.models import NewsItem, Story
+from clinic.records.models import Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,7 @@ SITES = {
 
 
 def _snapshot():
-    models = [Site, OpeningHours, Service, Specialty, Practitioner, Story, NewsItem, User]
+    models = [Site, OpeningHours, Service, Specialty, Practitioner, Story, NewsItem, User, Patient]
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
 
@@ -86,10 +88,42 @@ def test_the_demo_admin_can_sign_in():
     assert admin.check_password(DEMO_ADMIN_PASSWORD)
 
 
-def test_the_command_prints_the_admin_sign_in(capsys):
+def test_the_command_prints_every_demo_sign_in(capsys):
     call_command("load_demo")
     call_command("load_demo")
 
     out = capsys.readouterr().out
     assert f"{DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}" in out
+    assert "reception@example.org / clinic-demo-reception" in out
+    assert "clinician@example.org / clinic-demo-clinician" in out
+    assert "patient@example.org / clinic-demo-patient" in out
     assert "nothing changed" in out
+
+
+def test_demo_accounts_have_their_roles_and_the_patient_has_a_record():
+    demo_load()
+
+    roles = dict(User.objects.values_list("email", "role"))
+    assert roles["reception@example.org"] == Role.RECEPTION
+    assert roles["clinician@example.org"] == Role.CLINICIAN
+    assert roles["patient@example.org"] == Role.PATIENT
+    patient = User.objects.get(email="patient@example.org").patient_record
+    assert patient.nhs_number == "9990000018"
+    assert User.objects.get(email="clinician@example.org").practitioner.slug == "amara-okafor"
+
+
+def test_demo_totp_code_is_for_the_demo_only(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("demo_totp_code")
+
+
+def test_demo_totp_code_matches_the_demo_staff_device(settings, capsys):
+    demo_load()
+    settings.DEBUG = True
+    call_command("demo_totp_code")
+
+    code = capsys.readouterr().out.strip()
+    device = TOTPDevice.objects.get(user__email="clinician@example.org")
+    assert device.verify_token(code)

@@ -1,0 +1,1 @@
+"""Patients and, in later steps, their clinical record."""

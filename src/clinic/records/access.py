@@ -1,0 +1,119 @@
+"""Who may read or write which patient's data: the one place every view, API handler,
+service and selector asks (docs/access.md). Deny by default; one condition per line.
+
+| role | own record | other patients | categories |
+| --- | --- | --- | --- |
+| patient | read all; write demographics, appointments, enquiries | never | - |
+| reception | - | read and write | demographics, appointments, enquiries |
+| clinician | - | read and write | all, clinical included |
+| admin | - | never | none: administrators manage accounts, not records |
+
+Staff must also have completed two-factor sign-in in this session.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from clinic.accounts.models import Role
+
+
+class DataCategory(StrEnum):
+    """The kinds of patient data, each with its own rule."""
+
+    DEMOGRAPHICS = "demographics"
+    APPOINTMENTS = "appointments"
+    ENQUIRIES = "enquiries"
+    CLINICAL = "clinical"
+
+
+class Access(StrEnum):
+    """Reading or writing."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+RECEPTION_CATEGORIES = frozenset(
+    {DataCategory.DEMOGRAPHICS, DataCategory.APPOINTMENTS, DataCategory.ENQUIRIES}
+)
+PATIENT_WRITABLE = RECEPTION_CATEGORIES
+
+
+class AccessRefused(Exception):  # noqa: N818 - reads as the event
+    """Access was refused; ``reveal`` is False when even the object's existence must not be
+    confirmed (answer 404 rather than 403)."""
+
+    def __init__(self, *, reveal: bool) -> None:
+        self.reveal = reveal
+        super().__init__("Access refused")
+
+
+def _two_factor_done(user: Any) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def access_patient_data(  # noqa: PLR0911 - one condition per line, so coverage shows each
+    user: Any, *, patient_user_id: int | None, category: DataCategory, access: Access
+) -> bool:
+    """May this user read or write this category of data of the patient whose account id is
+    ``patient_user_id`` (``None`` when the patient has no account)?"""
+    if not user.is_authenticated:
+        return False
+    if not user.is_active:
+        return False
+    if user.role == Role.PATIENT:
+        return _own_record(user, patient_user_id, category, access)
+    if not _two_factor_done(user):
+        return False
+    if user.role == Role.CLINICIAN:
+        return True
+    if user.role == Role.RECEPTION:
+        return category in RECEPTION_CATEGORIES
+    return False
+
+
+def _own_record(
+    user: Any, patient_user_id: int | None, category: DataCategory, access: Access
+) -> bool:
+    if patient_user_id is None:
+        return False
+    if patient_user_id != user.pk:
+        return False
+    return access is Access.READ or category in PATIENT_WRITABLE
+
+
+def access_patient_list(user: Any) -> bool:
+    """May this user search and list patients? Reception and clinicians, after two-factor."""
+    if not user.is_authenticated:
+        return False
+    if not user.is_active:
+        return False
+    if user.role not in {Role.RECEPTION, Role.CLINICIAN}:
+        return False
+    return _two_factor_done(user)
+
+
+def access_create_patient(user: Any) -> bool:
+    """May this user register a new patient? Reception and clinicians, after two-factor."""
+    return access_patient_list(user)
+
+
+def access_audit_log(user: Any) -> bool:
+    """May this user search and export the whole audit trail? Administrators, after
+    two-factor."""
+    if not user.is_authenticated:
+        return False
+    if not user.is_active:
+        return False
+    if user.role != Role.ADMIN:
+        return False
+    return _two_factor_done(user)
+
+
+def refusal_reveals(user: Any) -> bool:
+    """Staff are told they lack the right (403); patients and anonymous visitors learn
+    nothing about other records (404)."""
+    return bool(user.is_authenticated and user.role != Role.PATIENT)

@@ -1,0 +1,161 @@
+"""Patients over the JSON API: session sign-in; 401 anonymous, 403 without the right, 404
+where even existence must not be revealed. Every call is audited."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import AuthorizationError, HttpError
+from ninja.responses import Status
+from ninja.security import django_auth
+
+from clinic.api_types import PlainText
+from clinic.audit.models import AuditAction, AuditChannel, AuditOutcome
+from clinic.audit.services import AuditContext, audit_record
+from clinic.records import selectors, services
+from clinic.records.access import AccessRefused, access_create_patient
+from clinic.records.forms import MAX_AGE_YEARS, validate_date_of_birth
+from clinic.records.models import NAME_MAX_LENGTH, Patient
+from dystonia.errors import InvalidInput
+from dystonia.identifiers import nhs_number_normalise
+
+router = Router(tags=["patients"], auth=django_auth)
+
+
+class PatientOut(Schema):
+    id: int
+    hospital_number: str
+    nhs_number: str | None
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    email: str
+    phone: str
+    postcode: str
+    gp_name: str
+    gp_practice: str
+
+
+class PatientIn(Schema):
+    given_name: PlainText = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+    family_name: PlainText = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+    date_of_birth: date
+    nhs_number: str | None = Field(None, max_length=14)
+    email: str = Field("", max_length=254)
+    phone: PlainText = Field("", max_length=30)
+    address: PlainText = Field("", max_length=300)
+    postcode: PlainText = Field("", max_length=10)
+    gp_name: PlainText = Field("", max_length=150)
+    gp_practice: PlainText = Field("", max_length=200)
+    gp_address: PlainText = Field("", max_length=300)
+
+
+def _context(request: HttpRequest) -> AuditContext:
+    return AuditContext.from_request(request, channel=AuditChannel.API)
+
+
+def _refused(error: AccessRefused) -> HttpError:
+    if error.reveal:
+        return HttpError(403, "You do not have access to this.")
+    return HttpError(404, "Not found.")
+
+
+class PatientDetailsInvalid(ValueError):  # noqa: N818 - reads as the condition
+    """A field of a new patient is invalid; answered 422 naming it."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+
+def _details(payload: PatientIn) -> services.PatientDetails:
+    nhs_number = None
+    if payload.nhs_number and payload.nhs_number.strip():
+        try:
+            nhs_number = nhs_number_normalise(payload.nhs_number.strip())
+        except InvalidInput:
+            raise PatientDetailsInvalid(
+                field="nhs_number", message="not a valid NHS number (10 digits, Modulus 11)"
+            ) from None
+    try:
+        validate_date_of_birth(payload.date_of_birth)
+    except ValidationError:
+        raise PatientDetailsInvalid(
+            field="date_of_birth",
+            message=f"must not be in the future or more than {MAX_AGE_YEARS} years ago",
+        ) from None
+    values = payload.dict()
+    values["nhs_number"] = nhs_number
+    return services.PatientDetails(**values)
+
+
+class PatientSearch(Schema):
+    q: PlainText = Field(
+        "",
+        max_length=selectors.SEARCH_MAX_LENGTH,
+        description="Words matched against names, hospital number or NHS number.",
+    )
+
+
+@router.get("/patients", response=list[PatientOut], summary="Find patients (staff)")
+def list_patients(request: HttpRequest, search: Query[PatientSearch]) -> list[Patient]:
+    try:
+        return list(selectors.patients_for_user(context=_context(request), search=search.q))
+    except AccessRefused as error:
+        raise _refused(error) from None
+
+
+@router.get("/patients/{patient_id}", response=PatientOut, summary="One patient")
+def get_patient(request: HttpRequest, patient_id: int) -> Patient:
+    try:
+        return selectors.patient_for_user(context=_context(request), patient_id=patient_id)
+    except selectors.PatientNotFound:
+        raise HttpError(404, "Not found.") from None
+    except AccessRefused as error:
+        raise _refused(error) from None
+
+
+def _may_create_patients(request: HttpRequest) -> object:
+    """Session sign-in, and the right to register patients, checked before the body is read:
+    anonymous 401, without the right 403 (audited)."""
+    user = django_auth(request)
+    if not user:
+        return None
+    if not access_create_patient(request.user):
+        audit_record(
+            context=_context(request),
+            action=AuditAction.CREATE,
+            outcome=AuditOutcome.REFUSED,
+            object_type="patient",
+            detail="create refused",
+        )
+        raise AuthorizationError(message="You do not have access to this.")
+    return user
+
+
+@router.post(
+    "/patients",
+    response={201: PatientOut},
+    auth=_may_create_patients,
+    summary="Register a patient (reception and clinicians)",
+)
+def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
+    try:
+        return Status(
+            201, services.patient_create(context=_context(request), details=_details(payload))
+        )
+    except AccessRefused as error:
+        raise _refused(error) from None
+
+
+@router.get("/me", response=PatientOut, summary="The signed-in patient's own record")
+def my_record(request: HttpRequest) -> Patient:
+    try:
+        patient = selectors.patient_own_record(context=_context(request))
+    except AccessRefused as error:
+        raise _refused(error) from None
+    if patient is None:
+        raise HttpError(404, "Not found.")
+    return patient

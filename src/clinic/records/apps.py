@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    """Patients and the clinical record."""
+
+    name = "clinic.records"
+    label = "records"
+    verbose_name = "Patient records"

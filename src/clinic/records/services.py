@@ -1,0 +1,162 @@
+"""Writes to patient records: each checks access, runs in one transaction, and is audited."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+
+from clinic.accounts.models import User
+from clinic.audit.models import AuditAction, AuditOutcome
+from clinic.audit.services import AuditContext, audit_record
+from clinic.records.access import (
+    Access,
+    AccessRefused,
+    DataCategory,
+    access_create_patient,
+    access_patient_data,
+    refusal_reveals,
+)
+from clinic.records.models import Patient
+
+HOSPITAL_NUMBER_PREFIX = "DC"
+DUPLICATE_NHS_NUMBER = "Another patient already has this NHS number."
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """Validated demographics, as forms and the API hand them over."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    nhs_number: str | None = None
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    postcode: str = ""
+    gp_name: str = ""
+    gp_practice: str = ""
+    gp_address: str = ""
+
+
+class PatientConflict(Exception):  # noqa: N818 - reads as the event
+    """The write would duplicate a unique identifier; ``field`` names it."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+
+def _new_hospital_number() -> str:
+    return f"{HOSPITAL_NUMBER_PREFIX}{secrets.randbelow(10**7):07d}"
+
+
+def _check_nhs_number_free(nhs_number: str | None, *, except_pk: int | None = None) -> None:
+    if not nhs_number:
+        return
+    others = Patient.objects.filter(nhs_number=nhs_number)
+    if except_pk is not None:
+        others = others.exclude(pk=except_pk)
+    if others.exists():
+        raise PatientConflict(field="nhs_number", message=DUPLICATE_NHS_NUMBER)
+
+
+def _insert(details: PatientDetails, **extra: object) -> Patient:
+    """Insert with a fresh hospital number; the unique constraint settles any collision."""
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Patient.objects.create(
+                    hospital_number=_new_hospital_number(), **asdict(details), **extra
+                )
+        except IntegrityError:
+            _check_nhs_number_free(details.nhs_number)
+    raise PatientConflict(field="hospital_number", message="Could not allocate a hospital number.")
+
+
+def _refuse(
+    context: AuditContext, action: AuditAction, patient: Patient | None, detail: str
+) -> AccessRefused:
+    audit_record(
+        context=context,
+        action=action,
+        outcome=AuditOutcome.REFUSED,
+        object_type="patient",
+        object_id=patient.pk if patient else "",
+        patient=patient,
+        detail=detail,
+    )
+    return AccessRefused(reveal=refusal_reveals(context.actor))
+
+
+def patient_create(*, context: AuditContext, details: PatientDetails) -> Patient:
+    """Register a patient (reception and clinicians)."""
+    if not access_create_patient(context.actor):
+        raise _refuse(context, AuditAction.CREATE, None, "create refused")
+    _check_nhs_number_free(details.nhs_number)
+    with transaction.atomic():
+        patient = _insert(details)
+        audit_record(
+            context=context,
+            action=AuditAction.CREATE,
+            outcome=AuditOutcome.ALLOWED,
+            object_type="patient",
+            object_id=patient.pk,
+            patient=patient,
+            detail="registered",
+        )
+    return patient
+
+
+def patient_update(*, context: AuditContext, patient_id: int, details: PatientDetails) -> Patient:
+    """Change a patient's demographics (reception, clinicians, or the patient themselves)."""
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise _refuse(context, AuditAction.UPDATE, None, f"no such patient {patient_id}")
+    allowed = access_patient_data(
+        context.actor,
+        patient_user_id=patient.user_id,
+        category=DataCategory.DEMOGRAPHICS,
+        access=Access.WRITE,
+    )
+    if not allowed:
+        raise _refuse(context, AuditAction.UPDATE, patient, "demographics update refused")
+    _check_nhs_number_free(details.nhs_number, except_pk=patient.pk)
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        changed = [
+            name for name, value in asdict(details).items() if getattr(locked, name) != value
+        ]
+        for name, value in asdict(details).items():
+            setattr(locked, name, value)
+        locked.save()
+        audit_record(
+            context=context,
+            action=AuditAction.UPDATE,
+            outcome=AuditOutcome.ALLOWED,
+            object_type="patient",
+            object_id=locked.pk,
+            patient=locked,
+            detail="changed: " + (", ".join(changed) or "nothing"),
+        )
+    return locked
+
+
+def patient_self_register(*, context: AuditContext, user: User, details: PatientDetails) -> Patient:
+    """The record a patient's own sign-up creates, linked to their account; flagged so
+    staff can check it against existing records. Call inside the sign-up transaction."""
+    patient = _insert(details, user=user, registered_by_patient=True)
+    audit_record(
+        context=context,
+        action=AuditAction.CREATE,
+        outcome=AuditOutcome.ALLOWED,
+        object_type="patient",
+        object_id=patient.pk,
+        patient=patient,
+        detail="self-registered at sign-up",
+    )
+    return patient

@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 
 from clinic.accounts.lockout import sign_in_failure_record, sign_in_lockout, sign_in_success_record
-from clinic.accounts.models import User
+from clinic.accounts.models import Role, User
 from clinic.forms import AccessibleFormMixin
 from clinic.records.forms import validate_date_of_birth
 
@@ -33,6 +33,18 @@ class UserCreateForm(BaseUserCreationForm):  # type: ignore[type-arg]
         model = User
         fields = ("email", "full_name", "role", "practitioner")
 
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip().lower()
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError("An account with this email address already exists.")
+        return email
+
+
+ROLE_CHANGE_REFUSED = (
+    "A patient account stays a patient account, and a staff account a staff account: create "
+    "a new account instead."
+)
+
 
 class UserEditForm(UserChangeForm):  # type: ignore[type-arg]
     """Edit an account in the admin; the password is changed through its own form."""
@@ -40,6 +52,16 @@ class UserEditForm(UserChangeForm):  # type: ignore[type-arg]
     class Meta:
         model = User
         fields = ("email", "full_name", "role", "practitioner", "is_active", "email_verified")
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()
+
+    def clean_role(self) -> str:
+        role = str(self.cleaned_data["role"])
+        before = self.instance.role
+        if before and (before == Role.PATIENT) != (role == Role.PATIENT):
+            raise forms.ValidationError(ROLE_CHANGE_REFUSED)
+        return role
 
 
 class SignUpForm(AccessibleFormMixin, forms.Form):
@@ -121,6 +143,12 @@ class SignInForm(AccessibleFormMixin, forms.Form):
             raise forms.ValidationError(NOT_VERIFIED, code="unverified")
         self.user = user
         return data
+
+
+class ResendVerificationForm(AccessibleFormMixin, forms.Form):
+    """The address to send a new confirmation link to."""
+
+    email = forms.EmailField(label="Email address", max_length=254)
 
 
 class TotpCodeForm(AccessibleFormMixin, forms.Form):

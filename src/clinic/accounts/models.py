@@ -89,6 +89,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Django's all-permissions flag belongs to administrators only: demoting drops it.
+        if self.role != Role.ADMIN:
+            self.is_superuser = False
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
     @property
     def is_staff(self) -> bool:
         """Django admin access: the admin role only."""
@@ -115,8 +122,28 @@ class FailedSignIn(models.Model):
     """One failed sign-in, kept briefly to lock out guessing per account and per address."""
 
     email = models.CharField(max_length=254, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True)
+    network = models.CharField(
+        max_length=50, blank=True, db_index=True, help_text="The address, or its /64 for IPv6."
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
         return f"{self.email} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ThrottleEvent(models.Model):
+    """One use of a rate-limited action (sign-up, resending a link) by a key such as an
+    address; counted over a window and then forgotten."""
+
+    scope = models.CharField(max_length=30)
+    key = models.CharField(max_length=254)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=("scope", "key", "at"), name="throttle_scope_key_at")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} at {self.at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.accounts.lockout import throttle_allows
 from clinic.accounts.models import Role, User
+from clinic.accounts.requests import address_network
 from clinic.audit.services import AuditContext
 from clinic.records.services import PatientDetails, patient_self_register
 
@@ -114,6 +116,26 @@ def email_verify(*, token: str) -> User:
     return user
 
 
+# Emails sent on request (sign-up, new confirmation links): per address and per email, hourly.
+EMAIL_SENDS_PER_ADDRESS_PER_HOUR = 10
+EMAIL_SENDS_PER_EMAIL_PER_HOUR = 3
+
+
+def email_sending_allowed(*, ip_address: str | None, email: str) -> bool:
+    """Whether another sign-up or confirmation email may be sent now, so the forms cannot be
+    used to flood an inbox; the page looks the same either way."""
+    by_address = throttle_allows(
+        scope="email-address",
+        key=address_network(ip_address),
+        limit=EMAIL_SENDS_PER_ADDRESS_PER_HOUR,
+        window_seconds=3600,
+    )
+    by_email = throttle_allows(
+        scope="email-to", key=email, limit=EMAIL_SENDS_PER_EMAIL_PER_HOUR, window_seconds=3600
+    )
+    return by_address and by_email
+
+
 def totp_device_pending(*, user: User) -> TOTPDevice:
     """The unconfirmed authenticator the person is enrolling (created on first call)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
@@ -123,7 +145,8 @@ def totp_device_pending(*, user: User) -> TOTPDevice:
 
 
 def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
-    """Confirm enrolment with the first code from the app; replaces any older device."""
+    """Confirm enrolment with the first code from the app; replaces any older device. Call
+    only for someone with no confirmed device, or who has passed two-factor this session."""
     if not device.verify_token(token):
         return False
     with transaction.atomic():

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +19,14 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts import services
-from clinic.accounts.forms import BAD_CODE, SignInForm, SignUpForm, TotpCodeForm
+from clinic.accounts.forms import (
+    BAD_CODE,
+    ResendVerificationForm,
+    SignInForm,
+    SignUpForm,
+    TotpCodeForm,
+)
+from clinic.accounts.lockout import sign_in_success_record
 from clinic.accounts.models import Role, User
 from clinic.accounts.requests import client_address
 from clinic.audit.models import AuditChannel
@@ -48,6 +57,10 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if not services.email_sending_allowed(
+            ip_address=client_address(request), email=data["email"].strip().lower()
+        ):
+            return render(request, "accounts/sign_up_done.html", {"message": VERIFY_SENT})
         services.patient_sign_up(
             context=AuditContext.from_request(request, channel=AuditChannel.WEB),
             details=services.SignUpDetails(
@@ -77,14 +90,18 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def resend_verification(request: HttpRequest) -> HttpResponse:
-    """Send a fresh confirmation link; the answer is the same whether or not the account exists."""
-    if request.method == "POST":
-        email = (request.POST.get("email") or "").strip().lower()[:254]
+    """Send a fresh confirmation link; the answer is the same whether or not the account
+    exists. Rate limited per address and per email."""
+    form = ResendVerificationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        allowed = services.email_sending_allowed(ip_address=client_address(request), email=email)
         user = User.objects.filter(email=email, email_verified=False).first()
-        if user is not None:
+        if user is not None and allowed:
             services.email_verification_send(user=user, verify_url_for=_verify_url_for(request))
         return render(request, "accounts/sign_up_done.html", {"message": VERIFY_SENT})
-    return render(request, "accounts/resend_verification.html")
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/resend_verification.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -141,6 +158,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:sign-in")
     next_url = _next_url(request, reverse("accounts:home"))
+    has_device = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+    if has_device and not getattr(request.user, "is_verified", lambda: False)():
+        # Replacing an authenticator needs the current one first: a password alone must
+        # never enrol a new device and so skip the second factor.
+        return redirect(f"{reverse('accounts:two-factor')}?{urlencode({'next': request.path})}")
     device = services.totp_device_pending(user=request.user)
     form = TotpCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -186,3 +208,13 @@ def account_home(request: HttpRequest) -> HttpResponse:
     if role == Role.ADMIN:
         return redirect("audit:search")
     return redirect("records:patient-list")
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Choosing a new password by the emailed link also lifts the account's lockout, as the
+    lockout message promises."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        sign_in_success_record(email=form.user.email)
+        return response

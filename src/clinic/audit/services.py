@@ -42,6 +42,37 @@ class AuditContext:
         )
 
 
+def audit_record_many(
+    *,
+    context: AuditContext,
+    action: AuditAction,
+    object_type: str,
+    patients: list[Patient],
+    detail: str = "",
+) -> None:
+    """One allowed entry per patient, for a read that shows several at once (a list), so
+    each patient's access log shows it."""
+    actor = context.actor
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=actor,
+            actor_email=actor.email if actor else "",
+            actor_role=actor.role if actor else "",
+            ip_address=context.ip_address,
+            user_agent=context.user_agent,
+            patient=patient,
+            object_type=object_type,
+            object_id=str(patient.pk),
+            action=action,
+            outcome=AuditOutcome.ALLOWED,
+            channel=context.channel,
+            path=context.path,
+            detail=detail[:DETAIL_MAX_LENGTH],
+        )
+        for patient in patients
+    )
+
+
 def audit_record(
     *,
     context: AuditContext,

@@ -117,3 +117,47 @@ def refusal_reveals(user: Any) -> bool:
     """Staff are told they lack the right (403); patients and anonymous visitors learn
     nothing about other records (404)."""
     return bool(user.is_authenticated and user.role != Role.PATIENT)
+
+
+def access_enquiry(user: Any, *, sender_id: int | None, access: Access) -> bool:
+    """Queries and second-opinion requests: the sender's own, and reception and clinicians
+    (after two-factor) for triage. Administrators have no access."""
+    if not user.is_authenticated:
+        return False
+    if not user.is_active:
+        return False
+    if sender_id is not None and sender_id == user.pk:
+        return True
+    if user.role not in {Role.RECEPTION, Role.CLINICIAN}:
+        return False
+    return _two_factor_done(user)
+
+
+def access_enquiry_clinical(user: Any, *, sender_id: int | None) -> bool:
+    """The clinical parts of a second opinion (the opinion, the uploaded documents): the
+    sender, and clinicians after two-factor; not reception."""
+    if not user.is_authenticated:
+        return False
+    if not user.is_active:
+        return False
+    if sender_id is not None and sender_id == user.pk:
+        return True
+    if user.role != Role.CLINICIAN:
+        return False
+    return _two_factor_done(user)
+
+
+def access_write_opinion(user: Any, *, assigned_to_id: int | None) -> bool:
+    """Only the clinician the request is assigned to writes the opinion."""
+    if not user.is_authenticated:
+        return False
+    if user.role != Role.CLINICIAN:
+        return False
+    if assigned_to_id != user.pk:
+        return False
+    return _two_factor_done(user)
+
+
+def access_enquiry_inbox(user: Any) -> bool:
+    """The triage inbox: reception and clinicians, after two-factor."""
+    return access_patient_list(user)

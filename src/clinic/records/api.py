@@ -1,9 +1,11 @@
 """Patients over the JSON API: session sign-in; 401 anonymous, 403 without the right, 404
 where even existence must not be revealed. Every call is audited."""
 
+from collections.abc import Callable
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import AuthorizationError, HttpError
@@ -14,7 +16,7 @@ from clinic.api_types import PlainText
 from clinic.audit.models import AuditAction, AuditChannel, AuditOutcome
 from clinic.audit.services import AuditContext, audit_record
 from clinic.records import selectors, services
-from clinic.records.access import AccessRefused, access_create_patient
+from clinic.records.access import AccessRefused, access_patient_list, refusal_reveals
 from clinic.records.forms import MAX_AGE_YEARS, validate_date_of_birth
 from clinic.records.models import NAME_MAX_LENGTH, Patient
 from dystonia.errors import InvalidInput
@@ -42,7 +44,7 @@ class PatientIn(Schema):
     family_name: PlainText = Field(min_length=1, max_length=NAME_MAX_LENGTH)
     date_of_birth: date
     nhs_number: str | None = Field(None, max_length=14)
-    email: str = Field("", max_length=254)
+    email: PlainText = Field("", max_length=254)
     phone: PlainText = Field("", max_length=30)
     address: PlainText = Field("", max_length=300)
     postcode: PlainText = Field("", max_length=10)
@@ -59,6 +61,30 @@ def _refused(error: AccessRefused) -> HttpError:
     if error.reveal:
         return HttpError(403, "You do not have access to this.")
     return HttpError(404, "Not found.")
+
+
+def _staff_only(action: AuditAction) -> Callable[[HttpRequest], object]:
+    """Session sign-in and a staff role, checked before any parameter or body is read:
+    anonymous 401; anyone else 403 for staff and 404 for patients, audited."""
+
+    def authenticate(request: HttpRequest) -> object:
+        user = django_auth(request)
+        if not user:
+            return None
+        if not access_patient_list(request.user):
+            audit_record(
+                context=_context(request),
+                action=action,
+                outcome=AuditOutcome.REFUSED,
+                object_type="patient",
+                detail="staff endpoint refused",
+            )
+            if refusal_reveals(request.user):
+                raise AuthorizationError(message="You do not have access to this.")
+            raise HttpError(404, "Not found.")
+        return user
+
+    return authenticate
 
 
 class PatientDetailsInvalid(ValueError):  # noqa: N818 - reads as the condition
@@ -86,6 +112,13 @@ def _details(payload: PatientIn) -> services.PatientDetails:
             field="date_of_birth",
             message=f"must not be in the future or more than {MAX_AGE_YEARS} years ago",
         ) from None
+    if payload.email:
+        try:
+            validate_email(payload.email)
+        except ValidationError:
+            raise PatientDetailsInvalid(
+                field="email", message="not a valid email address"
+            ) from None
     values = payload.dict()
     values["nhs_number"] = nhs_number
     return services.PatientDetails(**values)
@@ -99,7 +132,12 @@ class PatientSearch(Schema):
     )
 
 
-@router.get("/patients", response=list[PatientOut], summary="Find patients (staff)")
+@router.get(
+    "/patients",
+    response=list[PatientOut],
+    auth=_staff_only(AuditAction.READ),
+    summary="Find patients (reception and clinicians)",
+)
 def list_patients(request: HttpRequest, search: Query[PatientSearch]) -> list[Patient]:
     try:
         return list(selectors.patients_for_user(context=_context(request), search=search.q))
@@ -117,28 +155,10 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
         raise _refused(error) from None
 
 
-def _may_create_patients(request: HttpRequest) -> object:
-    """Session sign-in, and the right to register patients, checked before the body is read:
-    anonymous 401, without the right 403 (audited)."""
-    user = django_auth(request)
-    if not user:
-        return None
-    if not access_create_patient(request.user):
-        audit_record(
-            context=_context(request),
-            action=AuditAction.CREATE,
-            outcome=AuditOutcome.REFUSED,
-            object_type="patient",
-            detail="create refused",
-        )
-        raise AuthorizationError(message="You do not have access to this.")
-    return user
-
-
 @router.post(
     "/patients",
     response={201: PatientOut},
-    auth=_may_create_patients,
+    auth=_staff_only(AuditAction.CREATE),
     summary="Register a patient (reception and clinicians)",
 )
 def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:

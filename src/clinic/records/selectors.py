@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from clinic.audit.models import AuditAction, AuditOutcome
-from clinic.audit.services import AuditContext, audit_record
+from clinic.audit.services import AuditContext, audit_record, audit_record_many
 from clinic.records.access import (
     Access,
     AccessRefused,
@@ -94,9 +94,9 @@ def patient_own_record(*, context: AuditContext) -> Patient | None:
     return patient_for_user(context=context, patient_id=patient.pk)
 
 
-def patients_for_user(*, context: AuditContext, search: str = "") -> QuerySet[Patient]:
+def patients_for_user(*, context: AuditContext, search: str = "") -> list[Patient]:
     """Patients matching the search (name, hospital number or NHS number), first
-    PATIENT_LIST_LIMIT; reception and clinicians only. The listing is audited."""
+    PATIENT_LIST_LIMIT; reception and clinicians only. Each patient listed gets an entry."""
     if not access_patient_list(context.actor):
         raise _refuse(
             context, object_type="patient_list", object_id="", patient=None, detail="list refused"
@@ -110,12 +110,12 @@ def patients_for_user(*, context: AuditContext, search: str = "") -> QuerySet[Pa
             | Q(hospital_number__iexact=word)
             | Q(nhs_number=digits)
         )
-    listed = patients[:PATIENT_LIST_LIMIT]
-    audit_record(
+    listed = list(patients[:PATIENT_LIST_LIMIT])
+    audit_record_many(
         context=context,
         action=AuditAction.READ,
-        outcome=AuditOutcome.ALLOWED,
-        object_type="patient_list",
-        detail=f"search {search!r}" if search else "all patients",
+        object_type="patient",
+        patients=listed,
+        detail=f"listed in a search for {search!r}" if search else "listed",
     )
     return listed

@@ -8,7 +8,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 
-from clinic.accounts.models import User
+from clinic.accounts.models import Role, User
 from clinic.audit.models import AuditAction, AuditOutcome
 from clinic.audit.services import AuditContext, audit_record
 from clinic.records.access import (
@@ -93,6 +93,13 @@ def _refuse(
     return AccessRefused(reveal=refusal_reveals(context.actor))
 
 
+IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth", "nhs_number")
+
+
+def _identity_changed(patient: Patient, details: PatientDetails) -> bool:
+    return any(getattr(patient, name) != getattr(details, name) for name in IDENTITY_FIELDS)
+
+
 def patient_create(*, context: AuditContext, details: PatientDetails) -> Patient:
     """Register a patient (reception and clinicians)."""
     if not access_create_patient(context.actor):
@@ -125,6 +132,10 @@ def patient_update(*, context: AuditContext, patient_id: int, details: PatientDe
     )
     if not allowed:
         raise _refuse(context, AuditAction.UPDATE, patient, "demographics update refused")
+    actor = context.actor
+    if actor is not None and actor.role == Role.PATIENT and _identity_changed(patient, details):
+        # Patients keep their contact details up to date; identity is checked by staff.
+        raise _refuse(context, AuditAction.UPDATE, patient, "identity change by patient refused")
     _check_nhs_number_free(details.nhs_number, except_pk=patient.pk)
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)

@@ -6,15 +6,16 @@ from django import forms as django_forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from clinic.audit.models import AuditChannel
-from clinic.audit.services import AuditContext
+from clinic.audit.models import AuditAction, AuditChannel, AuditOutcome
+from clinic.audit.services import AuditContext, audit_record
 from clinic.forms import AccessibleFormMixin
 from clinic.records import selectors, services
-from clinic.records.access import AccessRefused, access_create_patient, refusal_reveals
+from clinic.records.access import AccessRefused, access_patient_list, refusal_reveals
 from clinic.records.forms import PatientForm
+from clinic.records.models import Patient
 
 SEARCH_TOO_LONG = f"Search words can be at most {selectors.SEARCH_MAX_LENGTH} characters."
 
@@ -49,29 +50,55 @@ def my_record(request: HttpRequest) -> HttpResponse:
     return render(request, "records/my_record.html", {"patient": patient})
 
 
+def _staff_only(
+    request: HttpRequest,
+    context: AuditContext,
+    *,
+    action: AuditAction,
+    object_id: int | None = None,
+) -> None:
+    """The /records/ pages are for reception and clinicians; anyone else is refused here,
+    before any input is read, with an audit entry (patients see their own record at /my/)."""
+    if access_patient_list(request.user):
+        return
+    # The targeted record, if there is one, so the attempt shows in that patient's log.
+    target = Patient.objects.filter(pk=object_id).first() if object_id else None
+    audit_record(
+        context=context,
+        action=action,
+        outcome=AuditOutcome.REFUSED,
+        object_type="patient",
+        object_id=object_id or "",
+        patient=target,
+        detail="staff page refused",
+    )
+    raise _refused(AccessRefused(reveal=refusal_reveals(request.user)))
+
+
 @login_required
 @require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
     """Find a patient (reception and clinicians)."""
+    context = _context(request)
+    _staff_only(request, context, action=AuditAction.READ)
     form = PatientSearchForm(request.GET or None)
-    search = form.cleaned_data["q"] if form.is_valid() else ""
     if form.is_bound and not form.is_valid():
         return render(
             request, "records/patient_list.html", {"form": form, "patients": None}, status=400
         )
-    try:
-        patients = selectors.patients_for_user(context=_context(request), search=search)
-    except AccessRefused as error:
-        raise _refused(error) from None
+    search = form.cleaned_data["q"] if form.is_bound else ""
+    patients = selectors.patients_for_user(context=context, search=search)
     return render(request, "records/patient_list.html", {"form": form, "patients": patients})
 
 
 @login_required
 @require_safe
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """One patient's demographics."""
+    """One patient's demographics (reception and clinicians)."""
+    context = _context(request)
+    _staff_only(request, context, action=AuditAction.READ, object_id=patient_id)
     try:
-        patient = selectors.patient_for_user(context=_context(request), patient_id=patient_id)
+        patient = selectors.patient_for_user(context=context, patient_id=patient_id)
     except selectors.PatientNotFound:
         raise Http404("No such patient") from None
     except AccessRefused as error:
@@ -83,10 +110,12 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def patient_create(request: HttpRequest) -> HttpResponse:
     """Register a patient (reception and clinicians)."""
+    context = _context(request)
+    _staff_only(request, context, action=AuditAction.CREATE)
     form = PatientForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_create(context=_context(request), details=form.details())
+            patient = services.patient_create(context=context, details=form.details())
         except AccessRefused as error:
             raise _refused(error) from None
         except services.PatientConflict as conflict:
@@ -95,8 +124,6 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             )
         else:
             return redirect("records:patient-detail", patient_id=patient.pk)
-    elif not access_create_patient(request.user):
-        raise _refused(AccessRefused(reveal=refusal_reveals(request.user)))
     status = 400 if form.is_bound else 200
     return render(
         request, "records/patient_form.html", {"form": form, "patient": None}, status=status
@@ -106,18 +133,24 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """Change a patient's demographics."""
+    """Change a patient's demographics (reception and clinicians). Showing the form is a read;
+    saving is one audited update (or refusal)."""
     context = _context(request)
-    try:
-        patient = selectors.patient_for_user(context=context, patient_id=patient_id)
-    except selectors.PatientNotFound:
-        raise Http404("No such patient") from None
-    except AccessRefused as error:
-        raise _refused(error) from None
-    form = PatientForm(request.POST if request.method == "POST" else None, instance=patient)
-    if request.method == "POST" and form.is_valid():
+    _staff_only(request, context, action=AuditAction.UPDATE, object_id=patient_id)
+    if request.method == "GET":
         try:
-            services.patient_update(context=context, patient_id=patient.pk, details=form.details())
+            patient = selectors.patient_for_user(context=context, patient_id=patient_id)
+        except selectors.PatientNotFound:
+            raise Http404("No such patient") from None
+        except AccessRefused as error:
+            raise _refused(error) from None
+        form = PatientForm(instance=patient)
+        return render(request, "records/patient_form.html", {"form": form, "patient": patient})
+    patient = get_object_or_404(Patient, pk=patient_id)
+    form = PatientForm(request.POST, instance=patient)
+    if form.is_valid():
+        try:
+            services.patient_update(context=context, patient_id=patient_id, details=form.details())
         except AccessRefused as error:
             raise _refused(error) from None
         except services.PatientConflict as conflict:
@@ -125,8 +158,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
                 conflict.field if conflict.field in form.fields else None, conflict.message
             )
         else:
-            return redirect("records:patient-detail", patient_id=patient.pk)
-    status = 400 if form.is_bound else 200
+            return redirect("records:patient-detail", patient_id=patient_id)
     return render(
-        request, "records/patient_form.html", {"form": form, "patient": patient}, status=status
+        request, "records/patient_form.html", {"form": form, "patient": patient}, status=400
     )

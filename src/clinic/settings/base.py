@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "clinic.directory",
     "clinic.information",
     "clinic.records",
+    "clinic.enquiries",
     "clinic.audit",
     "clinic.demo",
 ]
@@ -182,6 +183,18 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 EMAIL_VERIFICATION_TIMEOUT_SECONDS = env_int(
     "EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600
 )
-# Behind a proxy that sets X-Forwarded-For, take the client address from it (audit, lockout).
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
+# How many reverse proxies in front of the app append to X-Forwarded-For; the client address
+# (audit, lockout) is the hop that many places from the right. 0: use the connection's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+# The device admin shows no keys or QR codes (django-otp).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_TOTP_ISSUER = CLINIC_NAME
+
+# Enquiries: uploads (PDF, PNG, JPEG by content) and limits on queries from the public.
+ENQUIRY_UPLOAD_MAX_BYTES = env_int("ENQUIRY_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+ENQUIRY_UPLOAD_MAX_FILES = env_int("ENQUIRY_UPLOAD_MAX_FILES", default=5)
+QUERY_RATE_LIMIT_PER_HOUR = env_int("QUERY_RATE_LIMIT_PER_HOUR", default=5)
+# A person needs at least this long to write a query; bots that post at once are refused.
+QUERY_MIN_SECONDS = env_int("QUERY_MIN_SECONDS", default=3)
+# Django refuses request bodies (other than files) above this; files are checked above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

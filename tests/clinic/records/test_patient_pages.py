@@ -83,8 +83,10 @@ def test_staff_find_and_open_a_patient(client, role, other_patient):
 
     assert other_patient.family_name in listing.content.decode()
     assert detail.status_code == 200
-    assert _entries(patient=other_patient) == [("read", "allowed", "patient")]
-    assert ("read", "allowed", "patient_list") in _entries(patient=None)
+    # One entry for appearing in the list, one for opening the record.
+    assert _entries(patient=other_patient) == [("read", "allowed", "patient")] * 2
+    details = set(AuditEntry.objects.filter(patient=other_patient).values_list("detail", flat=True))
+    assert details == {f"listed in a search for {other_patient.family_name!r}", "demographics read"}
 
 
 def test_staff_search_by_nhs_number(client, staff):

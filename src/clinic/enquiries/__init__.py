@@ -1,0 +1,1 @@
+"""Queries, second-opinion requests, uploaded documents and their triage."""

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("clinic.information.urls")),
     path("", include("clinic.directory.urls")),
     path("accounts/", include("clinic.accounts.urls")),
+    path("enquiries/", include("clinic.enquiries.urls")),
     path("", include("clinic.records.urls")),
     path("", include("clinic.audit.urls")),
     path("api/v1/", api.urls),

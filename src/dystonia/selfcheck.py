@@ -101,6 +101,7 @@ class UrgentSign:
 
 
 CALL_999 = "Call 999 or go to the nearest emergency department (A&E) now."
+_THEN_999 = "call 999 or go to the nearest emergency department (A&E) now."
 URGENT_SIGNS: tuple[UrgentSign, ...] = (
     UrgentSign(
         "breathing", "Difficulty breathing, or noisy, high-pitched breathing (stridor)", CALL_999
@@ -115,19 +116,19 @@ URGENT_SIGNS: tuple[UrgentSign, ...] = (
         "after_toxin",
         "New weakness or trouble swallowing after a botulinum toxin injection",
         "Contact the clinic that treated you today; if breathing or swallowing is affected, "
-        + CALL_999,
+        + _THEN_999,
     ),
     UrgentSign(
         "dbs_loss",
         "Sudden loss of benefit from deep brain stimulation",
         "Contact your deep brain stimulation team today; if spasms are severe or breathing is "
-        "affected, " + CALL_999,
+        "affected, " + _THEN_999,
     ),
     UrgentSign(
         "new_medicine",
         "Spasms that started suddenly after starting a new medicine",
         "Contact your GP, pharmacist or NHS 111 now; if breathing or swallowing is affected, "
-        + CALL_999,
+        + _THEN_999,
     ),
 )
 

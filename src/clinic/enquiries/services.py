@@ -195,7 +195,9 @@ def _document_save(enquiry: Enquiry, upload: CheckedUpload, by: User) -> Enquiry
 
 def _locked(enquiry_id: int) -> Enquiry:
     """The enquiry, locked for the rest of the transaction."""
-    return Enquiry.objects.select_for_update().select_related("patient").get(pk=enquiry_id)
+    return (
+        Enquiry.objects.select_for_update(of=("self",)).select_related("patient").get(pk=enquiry_id)
+    )
 
 
 def _check_write(

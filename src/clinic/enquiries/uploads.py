@@ -25,6 +25,9 @@ WRONG_TYPE = (
     "The file {name} is not a PDF, PNG or JPEG (we check what a file contains, not its name)."
 )
 TOO_MANY = "You can send at most {limit} files at a time."
+TOO_LARGE_TOGETHER = (
+    "The files together are larger than {limit} MB. Please send fewer or smaller files."
+)
 
 
 class UploadRejected(ValueError):  # noqa: N818 - reads as the event
@@ -89,4 +92,8 @@ def uploads_check(uploads: list[UploadedFile[bytes]]) -> list[CheckedUpload]:
     limit = int(settings.ENQUIRY_UPLOAD_MAX_FILES)
     if len(uploads) > limit:
         raise UploadRejected(TOO_MANY.format(limit=limit))
-    return [upload_check(upload) for upload in uploads]
+    checked = [upload_check(upload) for upload in uploads]
+    total_limit = int(settings.ENQUIRY_UPLOAD_MAX_TOTAL_BYTES)
+    if sum(upload.size_bytes for upload in checked) > total_limit:
+        raise UploadRejected(TOO_LARGE_TOGETHER.format(limit=total_limit // (1024 * 1024)))
+    return checked

@@ -13,6 +13,7 @@ urlpatterns = [
     path("stories/<slug:slug>/", views.story_detail, name="story-detail"),
     path("news/", views.news_list, name="news-list"),
     path("news/<slug:slug>/", views.news_detail, name="news-detail"),
+    path("self-check/", views.self_check, name="self-check"),
     path("privacy/", views.privacy, name="privacy"),
     path("accessibility/", views.accessibility, name="accessibility"),
 ]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.directory import selectors as directory
+from clinic.enquiries.selfcheck_link import selfcheck_token
 from clinic.information import selectors
+from clinic.information.forms import SelfCheckForm
 from clinic.information.pages import DYSTONIA_PAGES, information_page, neighbours
+from dystonia.selfcheck import NOT_A_DIAGNOSIS, answers_from_document
+from dystonia.selfcheck import self_check as run_self_check
 
 
 @require_safe
@@ -80,3 +84,20 @@ def privacy(request: HttpRequest) -> HttpResponse:
 def accessibility(request: HttpRequest) -> HttpResponse:
     """The accessibility statement."""
     return render(request, "information/accessibility.html")
+
+
+@require_http_methods(["GET", "POST"])
+def self_check(request: HttpRequest) -> HttpResponse:
+    """The symptom self-check: questions, then plain-language advice (never a diagnosis)."""
+    form = SelfCheckForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        document = form.document()
+        answers, urgent = answers_from_document(document)
+        context = {
+            "result": run_self_check(answers=answers, urgent=urgent),
+            "not_a_diagnosis": NOT_A_DIAGNOSIS,
+            "token": selfcheck_token(document),
+        }
+        return render(request, "information/self_check_result.html", context)
+    status = 400 if form.is_bound else 200
+    return render(request, "information/self_check.html", {"form": form}, status=status)

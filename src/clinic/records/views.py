@@ -11,6 +11,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.audit.models import AuditAction, AuditChannel, AuditOutcome
 from clinic.audit.services import AuditContext, audit_record
+from clinic.enquiries import selectors as enquiry_selectors
+from clinic.enquiries.models import EnquiryKind
 from clinic.forms import AccessibleFormMixin
 from clinic.records import selectors, services
 from clinic.records.access import AccessRefused, access_patient_list, refusal_reveals
@@ -43,11 +45,21 @@ class PatientSearchForm(AccessibleFormMixin, django_forms.Form):
 @require_safe
 def my_record(request: HttpRequest) -> HttpResponse:
     """The signed-in patient's home page: their record as the unit holds it."""
+    context = _context(request)
     try:
-        patient = selectors.patient_own_record(context=_context(request))
+        patient = selectors.patient_own_record(context=context)
     except AccessRefused as error:
         raise _refused(error) from None
-    return render(request, "records/my_record.html", {"patient": patient})
+    enquiries = enquiry_selectors.enquiries_sent_by(context=context)
+    page = {
+        "patient": patient,
+        "queries": [e for e in enquiries if e.kind == EnquiryKind.QUERY],
+        "second_opinions": [e for e in enquiries if e.kind == EnquiryKind.SECOND_OPINION],
+        "documents": enquiry_selectors.documents_sent_by(user=request.user),  # type: ignore[arg-type]
+        # Scheduling arrives with online booking; until then there is nothing to list.
+        "appointments": [],
+    }
+    return render(request, "records/my_record.html", page)
 
 
 def _staff_only(

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "clinic.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +68,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.site_chrome",
             ],
+            "libraries": {"clinic_tags": "clinic.templatetags.clinic_tags"},
         },
     },
 ]
@@ -191,8 +193,9 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_TOTP_ISSUER = CLINIC_NAME
 
 # Enquiries: uploads (PDF, PNG, JPEG by content) and limits on queries from the public.
-ENQUIRY_UPLOAD_MAX_BYTES = env_int("ENQUIRY_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+ENQUIRY_UPLOAD_MAX_BYTES = env_int("ENQUIRY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 ENQUIRY_UPLOAD_MAX_FILES = env_int("ENQUIRY_UPLOAD_MAX_FILES", default=5)
+ENQUIRY_UPLOAD_MAX_TOTAL_BYTES = env_int("ENQUIRY_UPLOAD_MAX_TOTAL_BYTES", default=25 * 1024 * 1024)
 QUERY_RATE_LIMIT_PER_HOUR = env_int("QUERY_RATE_LIMIT_PER_HOUR", default=5)
 # A person needs at least this long to write a query; bots that post at once are refused.
 QUERY_MIN_SECONDS = env_int("QUERY_MIN_SECONDS", default=3)

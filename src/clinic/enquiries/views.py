@@ -1,0 +1,270 @@
+"""Enquiry pages: send a query, ask for a second opinion, the triage inbox, one enquiry
+(for its sender or for staff), and documents served through a permission check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from clinic.accounts.models import Role
+from clinic.audit.models import AuditChannel
+from clinic.audit.services import AuditContext
+from clinic.enquiries import selectors, services
+from clinic.enquiries.forms import (
+    AssignForm,
+    CloseForm,
+    InboxFilterForm,
+    OpinionForm,
+    QueryForm,
+    ReplyForm,
+    SecondOpinionForm,
+)
+from clinic.enquiries.models import EnquiryKind
+from clinic.enquiries.selfcheck_link import selfcheck_summary
+from clinic.enquiries.uploads import UploadRejected, uploads_check
+from clinic.records.access import AccessRefused, access_enquiry_clinical, access_enquiry_inbox
+
+
+def _context(request: HttpRequest) -> AuditContext:
+    return AuditContext.from_request(request, channel=AuditChannel.WEB)
+
+
+def _refused(error: AccessRefused) -> Exception:
+    return PermissionDenied() if error.reveal else Http404()
+
+
+@require_http_methods(["GET", "POST"])
+def query_new(request: HttpRequest) -> HttpResponse:
+    """Anyone sends a query; self-check answers can come along."""
+    summary = selfcheck_summary(request.GET.get("selfcheck") or request.POST.get("selfcheck") or "")
+    user = request.user
+    initial = {}
+    if user.is_authenticated:
+        initial = {"sender_name": user.full_name, "sender_email": user.email}
+    if summary:
+        initial["topic"] = "symptoms"
+    form = QueryForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = services.QueryDetails(
+            sender_name=data["sender_name"],
+            sender_email=data["sender_email"],
+            sender_phone=data["sender_phone"],
+            topic=data["topic"],
+            message=data["message"],
+            selfcheck_summary=summary,
+        )
+        try:
+            enquiry = services.query_submit(context=_context(request), details=details)
+        except services.EnquiryRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            return render(request, "enquiries/sent.html", {"enquiry": enquiry})
+    status = 400 if form.is_bound else 200
+    context = {
+        "form": form,
+        "selfcheck_summary": summary,
+        "selfcheck": request.GET.get("selfcheck", ""),
+    }
+    return render(request, "enquiries/query_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def second_opinion_new(request: HttpRequest) -> HttpResponse:
+    """A signed-in patient asks for a second opinion and uploads their documents."""
+    if request.user.role != Role.PATIENT:  # type: ignore[union-attr]
+        raise PermissionDenied
+    form = SecondOpinionForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            uploads = uploads_check(data["documents"])
+            enquiry = services.second_opinion_submit(
+                context=_context(request),
+                details=services.SecondOpinionDetails(
+                    question=data["question"],
+                    current_diagnosis=data["current_diagnosis"],
+                    current_treatment=data["current_treatment"],
+                    sender_phone=data["sender_phone"],
+                ),
+                uploads=uploads,
+            )
+        except UploadRejected as rejected:
+            form.add_error("documents", str(rejected))
+        except AccessRefused as error:
+            raise _refused(error) from None
+        else:
+            return render(request, "enquiries/sent.html", {"enquiry": enquiry})
+    status = 400 if form.is_bound else 200
+    return render(request, "enquiries/second_opinion_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_safe
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The triage inbox for reception and clinicians."""
+    if not access_enquiry_inbox(request.user):
+        try:
+            selectors.inbox_for_user(context=_context(request), filters=selectors.InboxFilters())
+        except AccessRefused as error:
+            raise _refused(error) from None
+    form = InboxFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return render(
+            request, "enquiries/inbox.html", {"form": form, "enquiries": None}, status=400
+        )
+    data = form.cleaned_data if form.is_bound else {}
+    filters = selectors.InboxFilters(
+        status=data.get("status", ""), kind=data.get("kind", ""), mine=data.get("mine", False)
+    )
+    enquiries = selectors.inbox_for_user(context=_context(request), filters=filters)
+    return render(request, "enquiries/inbox.html", {"form": form, "enquiries": enquiries})
+
+
+def _detail_context(request: HttpRequest, enquiry_id: int) -> dict[str, object]:
+    try:
+        enquiry = selectors.enquiry_for_user(context=_context(request), enquiry_id=enquiry_id)
+    except selectors.EnquiryNotFound:
+        raise Http404("No such enquiry") from None
+    except AccessRefused as error:
+        raise _refused(error) from None
+    is_sender = enquiry.sender_id == request.user.pk
+    second_opinion = enquiry.kind == EnquiryKind.SECOND_OPINION
+    return {
+        "enquiry": enquiry,
+        "is_sender": is_sender,
+        "can_see_clinical": access_enquiry_clinical(request.user, sender_id=enquiry.sender_id),
+        "can_write_opinion": second_opinion
+        and enquiry.assigned_to_id == request.user.pk
+        and request.user.role == Role.CLINICIAN,  # type: ignore[union-attr]
+        "reply_form": ReplyForm(),
+        "assign_form": AssignForm(clinicians_only=second_opinion),
+        "close_form": CloseForm(),
+        "opinion_form": OpinionForm(initial={"opinion": enquiry.opinion}),
+    }
+
+
+@login_required
+@require_safe
+def enquiry_detail(request: HttpRequest, enquiry_id: int) -> HttpResponse:
+    """One enquiry: its sender sees the thread; staff also triage it."""
+    context = _detail_context(request, enquiry_id)
+    template = (
+        "enquiries/own_detail.html" if context["is_sender"] else "enquiries/staff_detail.html"
+    )
+    return render(request, template, context)
+
+
+def _action_failed(
+    request: HttpRequest, enquiry_id: int, form_name: str, form: object, status: int = 400
+) -> HttpResponse:
+    context = _detail_context(request, enquiry_id)
+    context[form_name] = form
+    template = (
+        "enquiries/own_detail.html" if context["is_sender"] else "enquiries/staff_detail.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def enquiry_reply(request: HttpRequest, enquiry_id: int) -> HttpResponse:
+    """Staff reply to the sender, or the sender writes again."""
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _action_failed(request, enquiry_id, "reply_form", form)
+    try:
+        services.enquiry_reply(
+            context=_context(request), enquiry_id=enquiry_id, body=form.cleaned_data["body"]
+        )
+    except AccessRefused as error:
+        raise _refused(error) from None
+    except services.EnquiryRefused as refusal:
+        form.add_error("body", str(refusal))
+        return _action_failed(request, enquiry_id, "reply_form", form)
+    messages.success(request, "Your message has been sent.")
+    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+
+
+@login_required
+@require_POST
+def enquiry_assign(request: HttpRequest, enquiry_id: int) -> HttpResponse:
+    """Assign to a member of staff (a second opinion to a clinician)."""
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        return _action_failed(request, enquiry_id, "assign_form", form)
+    try:
+        services.enquiry_assign(
+            context=_context(request), enquiry_id=enquiry_id, assignee=form.cleaned_data["assignee"]
+        )
+    except AccessRefused as error:
+        raise _refused(error) from None
+    except services.EnquiryRefused as refusal:
+        form.add_error("assignee", str(refusal))
+        return _action_failed(request, enquiry_id, "assign_form", form)
+    messages.success(request, "Assigned.")
+    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+
+
+@login_required
+@require_POST
+def enquiry_close(request: HttpRequest, enquiry_id: int) -> HttpResponse:
+    """Close, with a note for the history."""
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return _action_failed(request, enquiry_id, "close_form", form)
+    try:
+        services.enquiry_close(
+            context=_context(request), enquiry_id=enquiry_id, note=form.cleaned_data["note"]
+        )
+    except AccessRefused as error:
+        raise _refused(error) from None
+    messages.success(request, "Closed.")
+    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+
+
+@login_required
+@require_POST
+def second_opinion_answer(request: HttpRequest, enquiry_id: int) -> HttpResponse:
+    """The assigned clinician writes the opinion."""
+    form = OpinionForm(request.POST)
+    if not form.is_valid():
+        return _action_failed(request, enquiry_id, "opinion_form", form)
+    try:
+        services.second_opinion_answer(
+            context=_context(request), enquiry_id=enquiry_id, opinion=form.cleaned_data["opinion"]
+        )
+    except AccessRefused as error:
+        raise _refused(error) from None
+    messages.success(request, "The opinion has been saved and the patient told it is ready.")
+    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+
+
+@login_required
+@require_safe
+def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    """An uploaded document, for its sender and clinicians; always a download, never shown
+    inline, with the type found by content."""
+    try:
+        document = selectors.document_for_user(context=_context(request), document_id=document_id)
+    except selectors.EnquiryNotFound:
+        raise Http404("No such document") from None
+    except AccessRefused as error:
+        raise _refused(error) from None
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

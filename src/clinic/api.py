@@ -15,9 +15,12 @@ from ninja.errors import ValidationError
 from clinic.api_types import PLAIN_TEXT_PATTERN, SLUG_PATTERN
 from clinic.directory.api import router as directory_router
 from clinic.directory.selectors import UnknownFilterValue
+from clinic.records.access import AccessRefused
 from clinic.records.api import PatientDetailsInvalid
 from clinic.records.api import router as records_router
 from clinic.records.services import PatientConflict
+from clinic.scheduling.api import BookingProblem
+from clinic.scheduling.api import router as scheduling_router
 
 api = NinjaAPI(
     title="Dystonia Clinic API",
@@ -32,6 +35,7 @@ api = NinjaAPI(
 )
 api.add_router("/", directory_router)
 api.add_router("/", records_router)
+api.add_router("/", scheduling_router)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
@@ -104,3 +108,19 @@ def patient_conflict(request: HttpRequest, exc: PatientConflict) -> HttpResponse
         field=exc.field,
         message=exc.message,
     )
+
+
+@api.exception_handler(BookingProblem)
+def booking_problem(request: HttpRequest, exc: BookingProblem) -> HttpResponse:
+    """422 naming the parameter a booking request got wrong."""
+    return _errors(
+        request, status=422, detail="Invalid booking request.", field=exc.field, message=exc.message
+    )
+
+
+@api.exception_handler(AccessRefused)
+def access_refused(request: HttpRequest, exc: AccessRefused) -> HttpResponse:
+    """403 for staff without the right; 404 where existence must not be revealed."""
+    status = 403 if exc.reveal else 404
+    detail = "You do not have access to this." if exc.reveal else "Not found."
+    return api.create_response(request, {"detail": detail, "errors": []}, status=status)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("clinic.directory.urls")),
     path("accounts/", include("clinic.accounts.urls")),
     path("enquiries/", include("clinic.enquiries.urls")),
+    path("appointments/", include("clinic.scheduling.urls")),
     path("", include("clinic.records.urls")),
     path("", include("clinic.audit.urls")),
     path("api/v1/", api.urls),

@@ -291,3 +291,43 @@ NEWS: Final = (
         date(2026, 8, 5),
     ),
 )
+
+# Scheduling examples (operational settings a unit would choose, not clinical facts):
+# service slug: (minutes, buffer minutes, resource kind, bookable online).
+SERVICE_SCHEDULES: Final = {
+    "new-consultation": (45, 15, "consulting_room", True),
+    "follow-up": (30, 10, "consulting_room", True),
+    "botulinum-toxin-clinic": (30, 10, "injection_room", True),
+    "emg": (60, 15, "emg_machine", False),
+    "mri-ct": (45, 15, "scanner", False),
+    "dbs-programming": (60, 15, "dbs_programmer", False),
+    "physiotherapy": (45, 15, "therapy_room", True),
+    "speech-therapy": (45, 15, "therapy_room", True),
+    "second-opinion": (60, 15, "consulting_room", False),
+}
+# Weekly sessions: (practitioner slug, site slug, weekday 0=Monday, start, end).
+WORKING_PATTERNS: Final = (
+    ("amara-okafor", LNP, 0, time(9, 0), time(13, 0)),
+    ("amara-okafor", LNP, 2, time(13, 30), time(17, 30)),
+    ("amara-okafor", HSC, 1, time(9, 0), time(13, 0)),
+    ("amara-okafor", SHARD, 3, time(9, 0), time(13, 0)),
+    ("henry-castellan", LNP, 1, time(13, 30), time(17, 30)),
+    ("henry-castellan", LISTER, 3, time(9, 0), time(13, 0)),
+    ("henry-castellan", LISTER, 5, time(9, 0), time(13, 0)),
+    ("priya-raman", PORTLAND, 0, time(9, 0), time(13, 0)),
+    ("priya-raman", LNP, 4, time(9, 0), time(13, 0)),
+    ("tomas-lindqvist", LNP, 1, time(9, 0), time(13, 0)),
+    ("tomas-lindqvist", LBH, 3, time(13, 30), time(17, 30)),
+    ("eleanor-whitfield", LBH, 2, time(9, 0), time(13, 0)),
+    ("eleanor-whitfield", LNP, 4, time(13, 30), time(17, 30)),
+    ("grace-mensah", LNP, 0, time(13, 30), time(17, 30)),
+    ("grace-mensah", HSC, 2, time(9, 0), time(13, 0)),
+    ("grace-mensah", LISTER, 5, time(9, 0), time(13, 0)),
+    ("grace-mensah", SHARD, 4, time(9, 0), time(13, 0)),
+    ("daniel-hughes", LNP, 1, time(9, 0), time(13, 0)),
+    ("daniel-hughes", PORTLAND, 3, time(9, 0), time(13, 0)),
+    ("daniel-hughes", LISTER, 4, time(13, 30), time(17, 30)),
+    ("sofia-marchetti", LNP, 2, time(9, 0), time(13, 0)),
+    ("sofia-marchetti", PORTLAND, 4, time(9, 0), time(13, 0)),
+)
+PATTERNS_VALID_FROM: Final = date(2026, 1, 1)

@@ -12,6 +12,7 @@ from clinic.demo import data
 from clinic.directory.models import OpeningHours, Practitioner, Service, Site, Specialty
 from clinic.information.models import NewsItem, Story
 from clinic.records.models import Patient
+from clinic.scheduling.models import Resource, ResourceKind, ServiceSchedule, WorkingPattern
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ def demo_load() -> DemoLoadResult:
     created += _admin_load()
     created += _staff_load()
     created += _patients_load()
+    created += _scheduling_load(services, sites)
     return DemoLoadResult(created=created)
 
 
@@ -191,3 +193,38 @@ def _patients_load() -> int:
 
 
 __all__ = ["DemoLoadResult", "demo_load"]
+
+
+def _scheduling_load(services: dict[str, Service], sites: dict[str, Site]) -> int:
+    created = 0
+    for slug, (minutes, buffer, kind, online) in data.SERVICE_SCHEDULES.items():
+        _, was_created = ServiceSchedule.objects.update_or_create(
+            service=services[slug],
+            defaults={
+                "duration_minutes": minutes,
+                "buffer_minutes": buffer,
+                "resource_kind": kind,
+                "bookable_online": online,
+            },
+        )
+        created += was_created
+    for site in sites.values():
+        kinds = {data.SERVICE_SCHEDULES[s.slug][2] for s in site.services.all()}
+        for kind in sorted(kinds):
+            for number in (1, 2) if kind in {"consulting_room", "injection_room"} else (1,):
+                label = ResourceKind(kind).label
+                _, was_created = Resource.objects.get_or_create(
+                    site=site, name=f"{label} {number}", defaults={"kind": kind}
+                )
+                created += was_created
+    practitioners = {p.slug: p for p in Practitioner.objects.all()}
+    for slug, site_slug, weekday, start, end in data.WORKING_PATTERNS:
+        _, was_created = WorkingPattern.objects.get_or_create(
+            practitioner=practitioners[slug],
+            site=sites[site_slug],
+            weekday=weekday,
+            start_time=start,
+            defaults={"end_time": end, "valid_from": data.PATTERNS_VALID_FROM},
+        )
+        created += was_created
+    return created

@@ -18,6 +18,7 @@ from clinic.records import selectors, services
 from clinic.records.access import AccessRefused, access_patient_list, refusal_reveals
 from clinic.records.forms import PatientForm
 from clinic.records.models import Patient
+from clinic.scheduling import selectors as appointment_selectors
 
 SEARCH_TOO_LONG = f"Search words can be at most {selectors.SEARCH_MAX_LENGTH} characters."
 
@@ -56,8 +57,11 @@ def my_record(request: HttpRequest) -> HttpResponse:
         "queries": [e for e in enquiries if e.kind == EnquiryKind.QUERY],
         "second_opinions": [e for e in enquiries if e.kind == EnquiryKind.SECOND_OPINION],
         "documents": enquiry_selectors.documents_sent_by(user=request.user),  # type: ignore[arg-type]
-        # Scheduling arrives with online booking; until then there is nothing to list.
-        "appointments": [],
+        "appointments": appointment_selectors.appointments_of_patient(
+            context=context, patient=patient
+        )
+        if patient
+        else None,
     }
     return render(request, "records/my_record.html", page)
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "clinic.information",
     "clinic.records",
     "clinic.enquiries",
+    "clinic.scheduling",
     "clinic.audit",
     "clinic.demo",
 ]
@@ -80,6 +81,10 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", default=0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One writer at a time from the start of each write transaction: on SQLite this is what
+    # keeps two bookings from both passing their overlap check (docs/booking.md).
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 5}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -201,3 +206,13 @@ QUERY_RATE_LIMIT_PER_HOUR = env_int("QUERY_RATE_LIMIT_PER_HOUR", default=5)
 QUERY_MIN_SECONDS = env_int("QUERY_MIN_SECONDS", default=3)
 # Django refuses request bodies (other than files) above this; files are checked above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Booking.
+CLINIC_TIME_ZONE = "Europe/London"
+SLOT_STEP_MINUTES = env_int("SLOT_STEP_MINUTES", default=15)
+SLOT_SEARCH_MAX_DAYS = env_int("SLOT_SEARCH_MAX_DAYS", default=62)
+BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=365)
+# Patients may cancel or move an appointment online up to this long before it; reception any time.
+CANCELLATION_CUTOFF_HOURS = env_int("CANCELLATION_CUTOFF_HOURS", default=24)
+# How long a booking waits for another booking's row locks before answering 409 Retry-After.
+BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", default=3000)

@@ -1,0 +1,1 @@
+"""Working patterns, rooms and equipment, slots computed from them, and appointments."""

@@ -1,0 +1,370 @@
+"""Booking, rescheduling and cancelling: one transaction each, rows locked once, late and in
+primary-key order, availability checked again under the lock, the database's constraints as
+the backstop, every change recorded and audited (docs/booking.md)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from clinic.accounts.models import Role, User
+from clinic.audit.models import AuditAction, AuditOutcome
+from clinic.audit.services import AuditContext, audit_record
+from clinic.directory.models import Practitioner, Service, Site
+from clinic.records.access import (
+    Access,
+    AccessRefused,
+    DataCategory,
+    access_patient_data,
+    refusal_reveals,
+)
+from clinic.records.models import Patient
+from clinic.scheduling.availability import Slot, SlotQuery, clinic_tz, sessions_on, slots_search
+from clinic.scheduling.models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    Resource,
+    ServiceSchedule,
+)
+
+SLOT_TAKEN = "That time has just been taken. Please choose another."
+NOT_A_SLOT = "That time is not available for this service, practitioner and site."
+IN_THE_PAST = "That time has already passed."
+TOO_LATE = (
+    "Appointments can be changed or cancelled online up to {hours} hours before they start. "
+    "Please telephone the site."
+)
+NOT_ONLINE = "This service is booked by the unit: please send a query or telephone a site."
+OVERBOOK_STAFF_ONLY = "Only reception and clinicians can overbook, and only with a reason."
+NOT_BOOKED = "This appointment is no longer booked."
+BUSY = "The calendar is busy; please try again in a moment."
+
+
+class BookingRefused(ValueError):  # noqa: N818 - reads as the event
+    """The booking cannot be made as asked; ``message`` says why. ``conflict`` marks a clash
+    with another booking (HTTP 409)."""
+
+    def __init__(self, message: str, *, conflict: bool = False) -> None:
+        self.message = message
+        self.conflict = conflict
+        super().__init__(message)
+
+
+class BookingBusy(BookingRefused):
+    """Another booking held the locks for longer than BOOKING_LOCK_TIMEOUT_MS (409, retry)."""
+
+    def __init__(self) -> None:
+        super().__init__(BUSY, conflict=True)
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What to book: the service, who, where and when, for which patient."""
+
+    patient: Patient
+    service: Service
+    practitioner: Practitioner
+    site: Site
+    start: datetime
+    overbook_reason: str = ""
+
+
+# Test seams, off in production: a pause after the availability check (to prove the race),
+# and a switch that takes the locks away (the control test shows the race is then real).
+_pause_after_check_seconds = 0.0
+_locks_enabled = True
+
+
+def _actor(context: AuditContext) -> User:
+    """Booking needs a signed-in person (views and the API ensure it)."""
+    if context.actor is None:
+        raise AccessRefused(reveal=False)
+    return context.actor
+
+
+def _is_staff(user: User | None) -> bool:
+    return user is not None and user.role in {Role.RECEPTION, Role.CLINICIAN}
+
+
+def _audit(
+    context: AuditContext,
+    action: AuditAction,
+    appointment: Appointment | None,
+    patient: Patient | None,
+    detail: str,
+    *,
+    allowed: bool = True,
+) -> None:
+    audit_record(
+        context=context,
+        action=action,
+        outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.REFUSED,
+        object_type="appointment",
+        object_id=appointment.pk if appointment else "",
+        patient=patient,
+        detail=detail,
+    )
+
+
+def _check_access(
+    context: AuditContext,
+    patient: Patient,
+    action: AuditAction,
+    appointment: Appointment | None = None,
+) -> None:
+    allowed = access_patient_data(
+        context.actor,
+        patient_user_id=patient.user_id,
+        category=DataCategory.APPOINTMENTS,
+        access=Access.WRITE,
+    )
+    if not allowed:
+        _audit(context, action, appointment, patient, f"{action.value} refused", allowed=False)
+        raise AccessRefused(reveal=refusal_reveals(context.actor))
+
+
+def _within_cutoff(context: AuditContext, appointment: Appointment) -> None:
+    if _is_staff(context.actor):
+        return
+    cutoff = timedelta(hours=settings.CANCELLATION_CUTOFF_HOURS)
+    if appointment.start - timezone.now() < cutoff:
+        raise BookingRefused(TOO_LATE.format(hours=settings.CANCELLATION_CUTOFF_HOURS))
+
+
+def _matching_slot(
+    request: BookingRequest, *, exclude_appointment_id: int | None = None
+) -> Slot | None:
+    day = request.start.astimezone(clinic_tz()).date()
+    query = SlotQuery(
+        service=request.service,
+        date_from=day,
+        date_to=day,
+        sites=(request.site,),
+        practitioner=request.practitioner,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return next((slot for slot in slots_search(query) if slot.start == request.start), None)
+
+
+def _working_at(request: BookingRequest, schedule: ServiceSchedule) -> bool:
+    """Whether the time lies in one of the practitioner's sessions at the site."""
+    day = request.start.astimezone(clinic_tz()).date()
+    sessions = sessions_on(
+        practitioner=request.practitioner, site=request.site, day=day, service=request.service
+    )
+    end = request.start + timedelta(minutes=schedule.duration_minutes)
+    return any(window.start <= request.start and end <= window.end for window in sessions)
+
+
+def _lock(request: BookingRequest, resource_ids: list[int]) -> None:
+    """Take the row locks once, late and in primary-key order: the practitioner, the
+    resources, the patient. Waits at most BOOKING_LOCK_TIMEOUT_MS on PostgreSQL."""
+    if not _locks_enabled:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
+    list(Practitioner.objects.select_for_update().filter(pk=request.practitioner.pk).order_by("pk"))
+    list(Resource.objects.select_for_update().filter(pk__in=resource_ids).order_by("pk"))
+    list(Patient.objects.select_for_update().filter(pk=request.patient.pk).order_by("pk"))
+
+
+def _write(
+    context: AuditContext,
+    request: BookingRequest,
+    schedule: ServiceSchedule,
+    *,
+    existing: Appointment | None,
+) -> Appointment:
+    """Inside the transaction: lock, check again, write. Raises BookingRefused."""
+    resource_ids = (
+        list(
+            Resource.objects.filter(
+                site=request.site, kind=schedule.resource_kind, is_active=True
+            ).values_list("pk", flat=True)
+        )
+        if schedule.resource_kind
+        else []
+    )
+    _lock(request, resource_ids)
+    exclude = existing.pk if existing else None
+    slot = _matching_slot(request, exclude_appointment_id=exclude)
+    overbook = bool(request.overbook_reason)
+    if slot is None and not overbook:
+        raise BookingRefused(SLOT_TAKEN, conflict=True)
+    if _pause_after_check_seconds:
+        time.sleep(_pause_after_check_seconds)
+    end = request.start + timedelta(minutes=schedule.duration_minutes)
+    if _patient_busy(request.patient, request.start, end, exclude):
+        raise BookingRefused("The patient already has an appointment at that time.", conflict=True)
+    values = {
+        "practitioner": request.practitioner,
+        "site": request.site,
+        "service": request.service,
+        "resource_id": slot.resource_id if slot else None,
+        "start": request.start,
+        "end": end,
+        "blocked_until": end + timedelta(minutes=schedule.buffer_minutes),
+        "overbooked": overbook and slot is None,
+        "overbook_reason": request.overbook_reason if overbook and slot is None else "",
+    }
+    if existing is None:
+        appointment = Appointment.objects.create(
+            patient=request.patient, booked_by=_actor(context), **values
+        )
+        kind, old_start = AppointmentChange.Kind.BOOKED, None
+    else:
+        old_start = existing.start
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.save()
+        appointment, kind = existing, AppointmentChange.Kind.RESCHEDULED
+    reason = values["overbook_reason"] and f"overbooked: {values['overbook_reason']}"
+    AppointmentChange.objects.create(
+        appointment=appointment,
+        kind=kind,
+        changed_by=_actor(context),
+        reason=str(reason or ""),
+        old_start=old_start,
+        new_start=request.start,
+    )
+    detail = f"{kind.value} {request.service.name} at {request.start:%Y-%m-%d %H:%M}"
+    _audit(
+        context,
+        AuditAction.CREATE if existing is None else AuditAction.UPDATE,
+        appointment,
+        request.patient,
+        detail + (" (overbooked)" if values["overbooked"] else ""),
+    )
+    return appointment
+
+
+def _patient_busy(patient: Patient, start: datetime, end: datetime, exclude: int | None) -> bool:
+    overlapping = Appointment.objects.filter(
+        patient=patient, status=AppointmentStatus.BOOKED, start__lt=end, end__gt=start
+    )
+    if exclude is not None:
+        overlapping = overlapping.exclude(pk=exclude)
+    return overlapping.exists()
+
+
+def _validate(
+    context: AuditContext, request: BookingRequest, schedule: ServiceSchedule | None
+) -> ServiceSchedule:
+    if schedule is None:
+        raise BookingRefused(NOT_A_SLOT)
+    if request.start <= timezone.now():
+        raise BookingRefused(IN_THE_PAST)
+    if request.start > timezone.now() + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        raise BookingRefused(NOT_A_SLOT)
+    staff = _is_staff(context.actor)
+    if not staff and not schedule.bookable_online:
+        raise BookingRefused(NOT_ONLINE)
+    if request.overbook_reason:
+        if not staff:
+            raise BookingRefused(OVERBOOK_STAFF_ONLY)
+        if not _working_at(request, schedule):
+            raise BookingRefused(NOT_A_SLOT)
+    elif _matching_slot(request) is None:
+        raise BookingRefused(NOT_A_SLOT)
+    return schedule
+
+
+def _run(
+    context: AuditContext,
+    request: BookingRequest,
+    schedule: ServiceSchedule,
+    *,
+    existing: Appointment | None,
+) -> Appointment:
+    """One transaction around the locked write; lock timeouts and constraint violations
+    become refusals the caller can answer with 409."""
+    try:
+        with transaction.atomic():
+            return _write(context, request, schedule, existing=existing)
+    except OperationalError as error:
+        if "lock" in str(error).lower():
+            raise BookingBusy from None
+        raise
+    except IntegrityError:
+        # The exclusion constraints caught an overlap the checks did not (docs/booking.md).
+        raise BookingRefused(SLOT_TAKEN, conflict=True) from None
+
+
+def appointment_book(*, context: AuditContext, request: BookingRequest) -> Appointment:
+    """Book an appointment: a patient for themselves, reception and clinicians for anyone."""
+    _check_access(context, request.patient, AuditAction.CREATE)
+    schedule = _validate(
+        context, request, ServiceSchedule.objects.filter(service=request.service).first()
+    )
+    return _run(context, request, schedule, existing=None)
+
+
+def appointment_reschedule(
+    *,
+    context: AuditContext,
+    appointment_id: int,
+    start: datetime,
+    practitioner: Practitioner | None = None,
+    site: Site | None = None,
+    reason: str = "",
+) -> Appointment:
+    """Move an appointment to another free time (and optionally practitioner or site)."""
+    appointment = (
+        Appointment.objects.select_related("patient", "service", "practitioner", "site")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        raise AccessRefused(reveal=False)
+    _check_access(context, appointment.patient, AuditAction.UPDATE, appointment)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise BookingRefused(NOT_BOOKED)
+    _within_cutoff(context, appointment)
+    request = BookingRequest(
+        patient=appointment.patient,
+        service=appointment.service,
+        practitioner=practitioner or appointment.practitioner,
+        site=site or appointment.site,
+        start=start,
+    )
+    schedule = ServiceSchedule.objects.filter(service=appointment.service).first()
+    if schedule is None or start <= timezone.now():
+        raise BookingRefused(IN_THE_PAST if schedule else NOT_A_SLOT)
+    if _matching_slot(request, exclude_appointment_id=appointment.pk) is None:
+        raise BookingRefused(NOT_A_SLOT)
+    return _run(context, request, schedule, existing=appointment)
+
+
+def appointment_cancel(*, context: AuditContext, appointment_id: int, reason: str) -> Appointment:
+    """Cancel an appointment, with who and why."""
+    appointment = Appointment.objects.select_related("patient").filter(pk=appointment_id).first()
+    if appointment is None:
+        raise AccessRefused(reveal=False)
+    _check_access(context, appointment.patient, AuditAction.UPDATE, appointment)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise BookingRefused(NOT_BOOKED)
+    _within_cutoff(context, appointment)
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.status != AppointmentStatus.BOOKED:
+            raise BookingRefused(NOT_BOOKED)
+        locked.status = AppointmentStatus.CANCELLED
+        locked.save(update_fields=["status", "updated_at"])
+        AppointmentChange.objects.create(
+            appointment=locked,
+            kind=AppointmentChange.Kind.CANCELLED,
+            changed_by=_actor(context),
+            reason=reason,
+            old_start=locked.start,
+        )
+        _audit(
+            context, AuditAction.UPDATE, locked, appointment.patient, f"cancelled: {reason}"[:200]
+        )
+    return locked

@@ -1,0 +1,291 @@
+"""Booking pages (the patient's own flow and reception's), an appointment, cancelling, and
+reception's day and week views."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from clinic.accounts.models import Role, User
+from clinic.audit.models import AuditChannel
+from clinic.audit.services import AuditContext
+from clinic.directory.models import Practitioner, Site
+from clinic.records.access import AccessRefused
+from clinic.records.models import Patient
+from clinic.scheduling import availability, selectors, services
+from clinic.scheduling.forms import (
+    BookingSearchForm,
+    CalendarForm,
+    CancelForm,
+    ConfirmForm,
+    local_today,
+)
+
+SEARCH_DAYS = 7
+
+
+def _context(request: HttpRequest) -> AuditContext:
+    return AuditContext.from_request(request, channel=AuditChannel.WEB)
+
+
+def _refused(error: AccessRefused) -> Exception:
+    return PermissionDenied() if error.reveal else Http404()
+
+
+def _is_staff(user: User) -> bool:
+    return user.role in {Role.RECEPTION, Role.CLINICIAN}
+
+
+def _own_patient(request: HttpRequest) -> Patient:
+    user: User = request.user  # type: ignore[assignment]
+    patient = Patient.objects.filter(user=user).first()
+    if patient is None:
+        raise Http404("No patient record is linked to this account")
+    return patient
+
+
+@login_required
+@require_safe
+def book(request: HttpRequest) -> HttpResponse:
+    """Choose a service, a site and a date, then a slot (or the first available)."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.role not in {Role.PATIENT, Role.RECEPTION, Role.CLINICIAN}:
+        raise PermissionDenied
+    form = BookingSearchForm(request.GET or None, staff=_is_staff(user))
+    context: dict[str, object] = {"form": form, "slots": None}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        sites = (data["site"],) if data["site"] else ()
+        if data["date"] is None:
+            first = availability.first_available(service=data["service"], sites=sites)
+            slots = [first] if first else []
+            context["first_available"] = True
+        else:
+            query = availability.SlotQuery(
+                service=data["service"], date_from=data["date"], date_to=data["date"], sites=sites
+            )
+            slots = availability.slots_search(
+                query, not_before=datetime.now(tz=availability.clinic_tz())
+            )
+        context["slots"] = _slot_rows(slots, request, data)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "scheduling/book.html", context, status=status)
+
+
+def _slot_rows(
+    slots: list[availability.Slot], request: HttpRequest, data: dict[str, object]
+) -> list[dict[str, object]]:
+    practitioners = {
+        p.pk: p for p in Practitioner.objects.filter(pk__in={s.practitioner_id for s in slots})
+    }
+    sites = {s.pk: s for s in Site.objects.filter(pk__in={s.site_id for s in slots})}
+    rows = []
+    for slot in slots:
+        practitioner, site = practitioners[slot.practitioner_id], sites[slot.site_id]
+        params = {
+            "service": data["service"].slug,  # type: ignore[attr-defined]
+            "site": site.slug,
+            "practitioner": practitioner.slug,
+            "start": slot.start.isoformat(),
+        }
+        if data.get("patient"):
+            params["patient"] = data["patient"].hospital_number  # type: ignore[attr-defined]
+        if data.get("reschedule"):
+            params["reschedule"] = str(data["reschedule"])
+        rows.append(
+            {"slot": slot, "practitioner": practitioner, "site": site, "query": urlencode(params)}
+        )
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest) -> HttpResponse:
+    """Check the chosen slot and book it (or move an appointment to it)."""
+    user: User = request.user  # type: ignore[assignment]
+    form = ConfirmForm(request.POST if request.method == "POST" else request.GET)
+    if not form.is_valid():
+        return render(
+            request, "scheduling/confirm.html", {"form": form, "invalid": True}, status=400
+        )
+    data = form.cleaned_data
+    patient = _patient_for(request, user, data.get("patient") or "")
+    if request.method == "GET":
+        return render(
+            request, "scheduling/confirm.html", {"form": form, "data": data, "patient": patient}
+        )
+    try:
+        if data.get("reschedule"):
+            appointment = services.appointment_reschedule(
+                context=_context(request),
+                appointment_id=data["reschedule"],
+                start=data["start"],
+                practitioner=data["practitioner"],
+                site=data["site"],
+            )
+        else:
+            appointment = services.appointment_book(
+                context=_context(request),
+                request=services.BookingRequest(
+                    patient=patient,
+                    service=data["service"],
+                    practitioner=data["practitioner"],
+                    site=data["site"],
+                    start=data["start"],
+                    overbook_reason=data["overbook_reason"] if _is_staff(user) else "",
+                ),
+            )
+    except AccessRefused as error:
+        raise _refused(error) from None
+    except services.BookingRefused as refusal:
+        form.add_error(None, refusal.message)
+        context = {"form": form, "data": data, "patient": patient, "conflict": refusal.conflict}
+        return render(
+            request, "scheduling/confirm.html", context, status=409 if refusal.conflict else 400
+        )
+    messages.success(
+        request,
+        "Your appointment is booked."
+        if not data.get("reschedule")
+        else "Your appointment has been moved.",
+    )
+    return redirect("scheduling:detail", appointment_id=appointment.pk)
+
+
+def _patient_for(request: HttpRequest, user: User, hospital_number: str) -> Patient:
+    if not _is_staff(user):
+        return _own_patient(request)
+    patient = Patient.objects.filter(hospital_number__iexact=hospital_number.strip()).first()
+    if patient is None:
+        raise Http404("No such patient")
+    return patient
+
+
+@login_required
+@require_safe
+def detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """One appointment, with its history, and the ways to move or cancel it."""
+    try:
+        appointment = selectors.appointment_for_user(
+            context=_context(request), appointment_id=appointment_id
+        )
+    except selectors.AppointmentNotFound:
+        raise Http404("No such appointment") from None
+    except AccessRefused as error:
+        raise _refused(error) from None
+    reschedule = urlencode(
+        {
+            "service": appointment.service.slug,
+            "site": appointment.site.slug,
+            "reschedule": appointment.pk,
+        }
+    )
+    if _is_staff(request.user):  # type: ignore[arg-type]
+        reschedule += "&" + urlencode({"patient": appointment.patient.hospital_number})
+    context = {
+        "appointment": appointment,
+        "cancel_form": CancelForm(),
+        "reschedule_query": reschedule,
+    }
+    return render(request, "scheduling/detail.html", context)
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Cancel an appointment, saying why."""
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appointment_cancel(
+                context=_context(request),
+                appointment_id=appointment_id,
+                reason=form.cleaned_data["reason"],
+            )
+        except AccessRefused as error:
+            raise _refused(error) from None
+        except services.BookingRefused as refusal:
+            form.add_error("reason", refusal.message)
+        else:
+            messages.success(request, "The appointment is cancelled.")
+            return redirect("scheduling:detail", appointment_id=appointment_id)
+    try:
+        appointment = selectors.appointment_for_user(
+            context=_context(request), appointment_id=appointment_id
+        )
+    except (selectors.AppointmentNotFound, AccessRefused):
+        raise Http404("No such appointment") from None
+    context = {"appointment": appointment, "cancel_form": form, "reschedule_query": ""}
+    return render(request, "scheduling/detail.html", context, status=400)
+
+
+def _calendar(request: HttpRequest, *, days: int, template: str) -> HttpResponse:
+    form = CalendarForm(
+        request.GET
+        or {
+            "site": Site.objects.order_by("-is_specialist_unit", "name")
+            .values_list("slug", flat=True)
+            .first()
+            or ""
+        }
+    )
+    if not form.is_valid():
+        return render(request, template, {"form": form, "columns": None}, status=400)
+    data = form.cleaned_data
+    first_day: date = data["date"]
+    if days == 7:
+        first_day -= timedelta(days=first_day.weekday())
+    try:
+        appointments = selectors.calendar_for_staff(
+            context=_context(request),
+            site=data["site"],
+            first_day=first_day,
+            days=days,
+            practitioner=data["practitioner"],
+        )
+    except AccessRefused as error:
+        raise _refused(error) from None
+    by_day: dict[date, list[object]] = defaultdict(list)
+    tz = availability.clinic_tz()
+    for appointment in appointments:
+        by_day[appointment.start.astimezone(tz).date()].append(appointment)
+    columns = [
+        (first_day + timedelta(days=n), by_day.get(first_day + timedelta(days=n), []))
+        for n in range(days)
+    ]
+    step = timedelta(days=days)
+    base = {"site": data["site"].slug}
+    if data["practitioner"]:
+        base["practitioner"] = data["practitioner"].slug
+    context = {
+        "form": form,
+        "columns": columns,
+        "site": data["site"],
+        "first_day": first_day,
+        "previous": urlencode(base | {"date": (first_day - step).isoformat()}),
+        "next": urlencode(base | {"date": (first_day + step).isoformat()}),
+        "today": local_today(),
+    }
+    return render(request, template, context)
+
+
+@login_required
+@require_safe
+def day_view(request: HttpRequest) -> HttpResponse:
+    """One site's appointments on one day (reception and clinicians)."""
+    return _calendar(request, days=1, template="scheduling/day.html")
+
+
+@login_required
+@require_safe
+def week_view(request: HttpRequest) -> HttpResponse:
+    """One site's appointments over a week, Monday to Sunday (reception and clinicians)."""
+    return _calendar(request, days=7, template="scheduling/week.html")

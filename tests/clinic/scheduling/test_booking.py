@@ -1,0 +1,413 @@
+"""Booking, moving and cancelling: through the services and the pages."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from clinic.accounts.models import Role
+from clinic.audit.models import AuditEntry
+from clinic.audit.services import AuditContext
+from clinic.records.access import AccessRefused
+from clinic.scheduling import services
+from clinic.scheduling.models import Appointment, AppointmentChange, Resource, WorkingPattern
+from tests import factories
+from tests.clinic.scheduling.conftest import next_weekday
+from tests.conftest import sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _request(calendar, start, **changes):
+    values = {
+        "patient": calendar.patient,
+        "service": calendar.service,
+        "practitioner": calendar.practitioner,
+        "site": calendar.site,
+        "start": start,
+    } | changes
+    return services.BookingRequest(**values)
+
+
+def _context(user):
+    user.is_verified = lambda: True
+    return AuditContext(actor=user)
+
+
+def test_a_patient_books_their_own_slot(calendar, patient_user):
+    start = calendar.at(next_weekday(0), 9)
+
+    appointment = services.appointment_book(
+        context=_context(patient_user), request=_request(calendar, start)
+    )
+
+    assert appointment.resource == calendar.resource
+    assert appointment.end - appointment.start == timedelta(minutes=30)
+    assert appointment.blocked_until - appointment.end == timedelta(minutes=10)
+    assert appointment.changes.get().kind == "booked"
+    assert AuditEntry.objects.filter(
+        object_type="appointment", action="create", patient=calendar.patient
+    ).exists()
+
+
+def test_a_taken_slot_is_refused_as_a_conflict(calendar, patient_user):
+    start = calendar.at(next_weekday(0), 9)
+    services.appointment_book(
+        context=_context(factories.user(role=Role.RECEPTION)),
+        request=_request(calendar, start, patient=factories.patient()),
+    )
+
+    with pytest.raises(services.BookingRefused) as refusal:
+        services.appointment_book(context=_context(patient_user), request=_request(calendar, start))
+
+    assert refusal.value.message == services.NOT_A_SLOT
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "message"),
+    [
+        (8, 0, services.NOT_A_SLOT),
+        (12, 0, services.NOT_A_SLOT),
+        (9, 7, services.NOT_A_SLOT),
+        (13, 0, services.NOT_A_SLOT),
+    ],
+)
+def test_times_outside_working_hours_or_off_the_grid_are_refused(
+    calendar, patient_user, hour, minute, message
+):
+    with pytest.raises(services.BookingRefused, match=message):
+        services.appointment_book(
+            context=_context(patient_user),
+            request=_request(calendar, calendar.at(next_weekday(0), hour, minute)),
+        )
+    assert not Appointment.objects.exists()
+
+
+def test_the_past_is_refused(calendar, patient_user):
+    with pytest.raises(services.BookingRefused, match=services.IN_THE_PAST):
+        services.appointment_book(
+            context=_context(patient_user),
+            request=_request(calendar, timezone.now() - timedelta(days=1)),
+        )
+
+
+def test_a_patient_cannot_book_for_another_patient(calendar, patient_user):
+    other = factories.patient(user=factories.user())
+
+    with pytest.raises(AccessRefused):
+        services.appointment_book(
+            context=_context(patient_user),
+            request=_request(calendar, calendar.at(next_weekday(0), 9), patient=other),
+        )
+    assert AuditEntry.objects.filter(
+        object_type="appointment", outcome="refused", patient=other
+    ).exists()
+
+
+def test_reception_overbooks_only_with_a_reason_and_within_hours(calendar):
+    reception = factories.user(role=Role.RECEPTION)
+    start = calendar.at(next_weekday(1), 9)
+    services.appointment_book(
+        context=_context(reception), request=_request(calendar, start, patient=factories.patient())
+    )
+
+    overbooked = services.appointment_book(
+        context=_context(reception),
+        request=_request(calendar, start, overbook_reason="Urgent review after toxin"),
+    )
+    with pytest.raises(services.BookingRefused, match=services.NOT_A_SLOT):
+        services.appointment_book(
+            context=_context(reception),
+            request=_request(
+                calendar,
+                calendar.at(next_weekday(1), 18),
+                patient=factories.patient(),
+                overbook_reason="late",
+            ),
+        )
+
+    assert overbooked.overbooked
+    assert overbooked.overbook_reason == "Urgent review after toxin"
+    assert "overbooked" in AuditEntry.objects.filter(action="create").order_by("pk").last().detail
+
+
+def test_patients_cannot_overbook(calendar, patient_user):
+    with pytest.raises(services.BookingRefused, match=services.OVERBOOK_STAFF_ONLY):
+        services.appointment_book(
+            context=_context(patient_user),
+            request=_request(calendar, calendar.at(next_weekday(1), 9), overbook_reason="please"),
+        )
+
+
+def test_a_patient_cannot_be_in_two_places_at_once(calendar):
+    reception = factories.user(role=Role.RECEPTION)
+    start = calendar.at(next_weekday(2), 9)
+    other_practitioner = factories.practitioner(sites=[calendar.site], services=[calendar.service])
+    Resource.objects.create(site=calendar.site, name="Injection room 2", kind="injection_room")
+    WorkingPattern.objects.create(
+        practitioner=other_practitioner,
+        site=calendar.site,
+        weekday=start.weekday(),
+        start_time=time(9),
+        end_time=time(12),
+        valid_from=start.date(),
+    )
+    services.appointment_book(context=_context(reception), request=_request(calendar, start))
+
+    with pytest.raises(services.BookingRefused, match="already has an appointment"):
+        services.appointment_book(
+            context=_context(reception),
+            request=_request(calendar, start, practitioner=other_practitioner),
+        )
+
+
+def test_rescheduling_moves_the_appointment_and_keeps_its_history(calendar, patient_user):
+    day = next_weekday(3)
+    appointment = services.appointment_book(
+        context=_context(patient_user), request=_request(calendar, calendar.at(day, 9))
+    )
+
+    moved = services.appointment_reschedule(
+        context=_context(patient_user), appointment_id=appointment.pk, start=calendar.at(day, 9, 15)
+    )
+
+    assert moved.pk == appointment.pk
+    assert moved.start == calendar.at(day, 9, 15)
+    change = moved.changes.get(kind="rescheduled")
+    assert (change.old_start, change.new_start) == (calendar.at(day, 9), calendar.at(day, 9, 15))
+
+
+def test_patients_cannot_change_within_the_cut_off_but_reception_can(
+    calendar, patient_user, settings
+):
+    settings.CANCELLATION_CUTOFF_HOURS = 24 * 30
+    appointment = services.appointment_book(
+        context=_context(patient_user), request=_request(calendar, calendar.at(next_weekday(4), 9))
+    )
+
+    with pytest.raises(services.BookingRefused, match="up to 720 hours before"):
+        services.appointment_cancel(
+            context=_context(patient_user), appointment_id=appointment.pk, reason="ill"
+        )
+    cancelled = services.appointment_cancel(
+        context=_context(factories.user(role=Role.RECEPTION)),
+        appointment_id=appointment.pk,
+        reason="phoned",
+    )
+
+    assert cancelled.status == "cancelled"
+    assert AppointmentChange.objects.filter(kind="cancelled", reason="phoned").exists()
+
+
+def test_a_cancelled_appointment_cannot_be_cancelled_again(calendar, patient_user):
+    appointment = services.appointment_book(
+        context=_context(patient_user), request=_request(calendar, calendar.at(next_weekday(5), 9))
+    )
+    services.appointment_cancel(
+        context=_context(patient_user), appointment_id=appointment.pk, reason="ill"
+    )
+
+    with pytest.raises(services.BookingRefused, match=services.NOT_BOOKED):
+        services.appointment_cancel(
+            context=_context(patient_user), appointment_id=appointment.pk, reason="again"
+        )
+
+
+def test_another_patients_appointment_cannot_be_moved_or_cancelled(calendar, patient_user):
+    reception = factories.user(role=Role.RECEPTION)
+    theirs = services.appointment_book(
+        context=_context(reception),
+        request=_request(
+            calendar,
+            calendar.at(next_weekday(6), 9),
+            patient=factories.patient(user=factories.user()),
+        ),
+    )
+
+    with pytest.raises(AccessRefused):
+        services.appointment_cancel(
+            context=_context(patient_user), appointment_id=theirs.pk, reason="mine now"
+        )
+    with pytest.raises(AccessRefused):
+        services.appointment_reschedule(
+            context=_context(patient_user),
+            appointment_id=theirs.pk,
+            start=calendar.at(next_weekday(6), 10),
+        )
+    theirs.refresh_from_db()
+    assert theirs.status == "booked"
+
+
+# The pages
+
+
+def test_the_patient_booking_flow(client, calendar, patient_user):
+    sign_in(client, patient_user, second_factor=False)
+    day = next_weekday(0)
+
+    search = client.get(
+        "/appointments/book/", {"service": "toxin", "site": "test-site", "date": day.isoformat()}
+    )
+    first = client.get("/appointments/book/", {"service": "toxin"})
+    start = calendar.at(day, 9).isoformat()
+    params = {"service": "toxin", "site": "test-site", "practitioner": "dr-test", "start": start}
+    confirm = client.get("/appointments/book/confirm/", params)
+    booked = client.post("/appointments/book/confirm/", params)
+
+    assert "Available times" in search.content.decode()
+    assert "First available time" in first.content.decode()
+    assert "Book this appointment" in confirm.content.decode()
+    appointment = Appointment.objects.get()
+    assert booked.headers["Location"] == f"/appointments/{appointment.pk}/"
+    home = client.get("/my/").content.decode()
+    assert "Move or cancel" in home
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"service": "toxin", "date": "2000-01-01"}, "Choose today or a later date."),
+        ({"service": "toxin", "date": "2999-01-01"}, "We book up to"),
+        ({"service": "nonsense"}, "Select a valid choice."),
+        ({"service": "toxin", "date": "not-a-date"}, "Enter a valid date."),
+    ],
+)
+def test_bad_searches_are_400_with_a_message(client, calendar, patient_user, params, message):
+    sign_in(client, patient_user, second_factor=False)
+
+    response = client.get("/appointments/book/", params)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_a_slot_taken_meanwhile_answers_409_and_writes_nothing(client, calendar, patient_user):
+    start = calendar.at(next_weekday(1), 9)
+    services.appointment_book(
+        context=_context(factories.user(role=Role.RECEPTION)),
+        request=_request(calendar, start, patient=factories.patient()),
+    )
+    sign_in(client, patient_user, second_factor=False)
+
+    response = client.post(
+        "/appointments/book/confirm/",
+        {
+            "service": "toxin",
+            "site": "test-site",
+            "practitioner": "dr-test",
+            "start": start.isoformat(),
+        },
+    )
+
+    assert response.status_code in {400, 409}
+    assert (
+        "not available" in response.content.decode()
+        or "just been taken" in response.content.decode()
+    )
+    assert Appointment.objects.count() == 1
+
+
+def test_a_tampered_confirm_is_400(client, calendar, patient_user):
+    sign_in(client, patient_user, second_factor=False)
+
+    response = client.post(
+        "/appointments/book/confirm/",
+        {"service": "toxin", "site": "test-site", "practitioner": "dr-test", "start": "soon"},
+    )
+
+    assert response.status_code == 400
+    assert not Appointment.objects.exists()
+
+
+def test_another_patients_appointment_page_is_404_and_audited(client, calendar, patient_user):
+    theirs = services.appointment_book(
+        context=_context(factories.user(role=Role.RECEPTION)),
+        request=_request(
+            calendar,
+            calendar.at(next_weekday(2), 9),
+            patient=factories.patient(user=factories.user()),
+        ),
+    )
+    sign_in(client, patient_user, second_factor=False)
+
+    assert client.get(f"/appointments/{theirs.pk}/").status_code == 404
+    assert client.post(f"/appointments/{theirs.pk}/cancel/", {"reason": "x"}).status_code == 404
+    assert AuditEntry.objects.filter(
+        object_type="appointment", outcome="refused", patient=theirs.patient
+    ).exists()
+
+
+def test_cancelling_needs_a_reason(client, calendar, patient_user):
+    appointment = services.appointment_book(
+        context=_context(patient_user), request=_request(calendar, calendar.at(next_weekday(3), 9))
+    )
+    sign_in(client, patient_user, second_factor=False)
+
+    empty = client.post(f"/appointments/{appointment.pk}/cancel/", {"reason": ""})
+    done = client.post(f"/appointments/{appointment.pk}/cancel/", {"reason": "I feel better"})
+
+    assert empty.status_code == 400
+    assert done.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
+
+
+def test_reception_sees_the_day_and_week(client, calendar, staff):
+    day = next_weekday(4)
+    appointment = services.appointment_book(
+        context=_context(staff[Role.RECEPTION]), request=_request(calendar, calendar.at(day, 10))
+    )
+    sign_in(client, staff[Role.RECEPTION])
+
+    day_page = client.get(
+        "/appointments/day/", {"site": "test-site", "date": day.isoformat()}
+    ).content.decode()
+    week_page = client.get(
+        "/appointments/week/", {"site": "test-site", "date": day.isoformat()}
+    ).content.decode()
+
+    assert appointment.patient.full_name in day_page
+    assert "10:00" in day_page
+    assert appointment.patient.full_name in week_page
+    assert (
+        AuditEntry.objects.filter(object_type="calendar", patient=appointment.patient).count() == 2
+    )
+
+
+def test_reception_books_for_a_patient_by_hospital_number(client, calendar, staff):
+    sign_in(client, staff[Role.RECEPTION])
+    start = calendar.at(next_weekday(5), 9).isoformat()
+    params = {
+        "service": "toxin",
+        "site": "test-site",
+        "practitioner": "dr-test",
+        "start": start,
+        "patient": calendar.patient.hospital_number,
+    }
+
+    search = client.get("/appointments/book/", {"service": "toxin", "patient": "NOPE"})
+    client.post("/appointments/book/confirm/", params)
+
+    assert search.status_code == 400
+    assert "No patient has that hospital number." in search.content.decode()
+    assert Appointment.objects.get().patient == calendar.patient
+
+
+@pytest.mark.parametrize(("role", "status"), [(Role.PATIENT, 404), (Role.ADMIN, 403)])
+def test_only_staff_see_calendars(client, calendar, role, status):
+    sign_in(client, factories.user(role=role))
+
+    assert client.get("/appointments/day/", {"site": "test-site"}).status_code == status
+
+
+def test_calendar_rejects_bad_filters(client, calendar, staff):
+    sign_in(client, staff[Role.RECEPTION])
+
+    assert client.get("/appointments/day/", {"site": "nowhere"}).status_code == 400
+    assert (
+        client.get("/appointments/week/", {"site": "test-site", "date": "1066-10-14"}).status_code
+        == 400
+    )

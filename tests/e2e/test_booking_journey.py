@@ -1,0 +1,66 @@
+"""Booking in a real browser: a patient books the first available botulinum toxin clinic slot
+at any site, moves it, and reception sees the change in the day view."""
+
+from __future__ import annotations
+
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Page, expect
+
+from clinic.demo import data
+from clinic.scheduling.availability import clinic_tz
+from clinic.scheduling.models import Appointment
+
+
+def _sign_in(page: Page, base: str, email: str, password: str) -> None:
+    page.goto(base + "/accounts/sign-in/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_book_the_first_toxin_slot_move_it_and_reception_sees_it(
+    page: Page, demo_site, settings, screenshot_dir
+):
+    settings.CANCELLATION_CUTOFF_HOURS = 0  # the first slot may be tomorrow morning
+    _sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
+    page.get_by_role("link", name="Book an appointment").click()
+    page.get_by_label("Botulinum toxin clinic").check()
+    page.get_by_label("Site").select_option(label="Any site")
+    page.get_by_role("button", name="Show times").click()
+
+    expect(page.get_by_role("heading", name="First available time")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "booking-first-available.png", full_page=True)
+    page.locator(".slot-list a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your appointment")
+    page.get_by_role("button", name="Book this appointment").click()
+    expect(page.get_by_role("status")).to_contain_text("Your appointment is booked")
+    appointment = Appointment.objects.get(patient__user__email=data.DEMO_PATIENT_EMAIL)
+    first_start = appointment.start
+
+    page.get_by_role("link", name="Move to another time").click()
+    page.get_by_role("button", name="Show times").click()
+    page.locator(".slot-list a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the new time")
+    page.get_by_role("button", name="Move to this time").click()
+    expect(page.get_by_role("status")).to_contain_text("Your appointment has been moved")
+    appointment.refresh_from_db()
+    assert appointment.start != first_start
+    expect(page.locator("main")).to_contain_text("Rescheduled")
+    page.get_by_role("button", name="Sign out").click()
+
+    reception_email, reception_password = data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1]
+    _sign_in(page, demo_site, reception_email, reception_password)
+    device = TOTPDevice.objects.get(user__email=reception_email, confirmed=True)
+    page.get_by_label("6-digit code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Calendar").click()
+    page.get_by_label("Site").select_option(value=appointment.site.slug)
+    local = appointment.start.astimezone(clinic_tz())
+    page.get_by_label("Date").fill(local.date().isoformat())
+    page.get_by_role("button", name="Show").click()
+
+    item = page.locator(".calendar-item", has_text="Patricia Demo")
+    expect(item).to_contain_text(local.strftime("%H:%M"))
+    expect(item).to_contain_text("Botulinum toxin clinic")
+    page.screenshot(path=screenshot_dir / "day-view.png", full_page=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from dystonia.errors import InvalidInput
@@ -36,6 +37,10 @@ class Interval:
 
     def overlaps(self, other: Interval) -> bool:
         return self.start < other.end and other.start < self.end
+
+
+def _by_time(interval: Interval) -> tuple[datetime, datetime]:
+    return interval.start, interval.end
 
 
 def local_window(day: date, start: time, end: time, *, tz: ZoneInfo) -> Interval:
@@ -101,4 +106,9 @@ def free_slots(
                 if not_before is None or start >= not_before:
                     slots.append(Interval(start, start + length))
                 start += step
-    return sorted(set(slots))
+    ordered = sorted(windows)
+    if all(first.end <= second.start for first, second in pairwise(ordered)):
+        return slots  # windows apart: the slots are already in order and distinct
+    # Overlapping windows can offer a time twice; order by time (a key is faster than the
+    # dataclass's own ordering on long lists).
+    return sorted(dict.fromkeys(slots), key=_by_time)

@@ -3,10 +3,12 @@ whatever the number of appointments (the core does the arithmetic: dystonia.slot
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,9 +28,9 @@ from clinic.scheduling.models import (
 from dystonia.slots import Interval, free_slots, local_window, subtract
 
 
-@dataclass(frozen=True, order=True)
-class Slot:
-    """A bookable time: who, where, when, and the room or equipment it would use."""
+class Slot(NamedTuple):
+    """A bookable time: who, where, when, and the room or equipment it would use (a named
+    tuple: searches make thousands)."""
 
     start: datetime
     end: datetime
@@ -36,6 +38,10 @@ class Slot:
     site_id: int
     service_id: int
     resource_id: int | None
+
+
+def _slot_order(slot: Slot) -> tuple[datetime, int, int]:
+    return slot.start, slot.practitioner_id, slot.site_id
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,97 @@ def _days(query: SlotQuery) -> Iterable[date]:
         day += timedelta(days=1)
 
 
-def _busy_by(rows: Iterable[tuple[int, datetime, datetime]]) -> dict[int, list[Interval]]:
+class _Occupancy:
+    """A resource's booked spans, sorted, for fast "is it free then?" checks. Bookings of one
+    resource never overlap each other (the database sees to it), so their ends are sorted too."""
+
+    def __init__(self, spans: list[Interval]) -> None:
+        ordered = sorted(spans)
+        self.starts = [span.start for span in ordered]
+        self.ends = [span.end for span in ordered]
+
+    def free(self, start: datetime, end: datetime) -> bool:
+        before = bisect_left(self.starts, end) - 1
+        return before < 0 or self.ends[before] <= start
+
+
+def _free_resource(
+    candidates: list[int], occupancy: dict[int, _Occupancy], start: datetime, end: datetime
+) -> int | None:
+    for resource_id in candidates:
+        taken = occupancy.get(resource_id)
+        if taken is None or taken.free(start, end):
+            return resource_id
+    return None
+
+
+def _resources_by_site(schedule: ServiceSchedule) -> dict[int, list[int]]:
+    """The active resources of the kind the service needs, per site, in key order."""
+    by_site: dict[int, list[int]] = defaultdict(list)
+    if schedule.resource_kind:
+        rows = (
+            Resource.objects.filter(kind=schedule.resource_kind, is_active=True)
+            .order_by("pk")
+            .values_list("pk", "site_id")
+        )
+        for resource_pk, resource_site in rows:
+            by_site[resource_site].append(resource_pk)
+    return by_site
+
+
+def _busy_time(
+    query: SlotQuery, practitioner_ids: list[int], resource_ids: list[int]
+) -> tuple[dict[int, list[Interval]], dict[int, _Occupancy]]:
+    """Booked time in the range per practitioner and per resource, from one query."""
+    range_start, range_end = _day_bounds(query)
+    booked = Appointment.objects.filter(
+        Q(practitioner_id__in=practitioner_ids) | Q(resource_id__in=resource_ids),
+        status=AppointmentStatus.BOOKED,
+        start__lt=range_end,
+        blocked_until__gt=range_start,
+    )
+    if query.exclude_appointment_id is not None:
+        booked = booked.exclude(pk=query.exclude_appointment_id)
     busy: dict[int, list[Interval]] = defaultdict(list)
-    for owner, start, until in rows:
-        busy[owner].append(Interval(start, until))
-    return busy
+    by_resource: dict[int, list[Interval]] = defaultdict(list)
+    wanted = set(practitioner_ids)
+    rows = booked.values_list("practitioner_id", "resource_id", "start", "blocked_until")
+    for practitioner_id, resource_id, start, until in rows:
+        span = Interval(start, until)
+        if practitioner_id in wanted:
+            busy[practitioner_id].append(span)
+        if resource_id is not None:
+            by_resource[resource_id].append(span)
+    return busy, {key: _Occupancy(spans) for key, spans in by_resource.items()}
+
+
+def _windows_for(
+    query: SlotQuery, practitioner_ids: list[int]
+) -> dict[tuple[int, int], list[Interval]]:
+    site_ids = [site.pk for site in query.sites]
+    patterns = WorkingPattern.objects.filter(
+        practitioner_id__in=practitioner_ids,
+        site__services=query.service,
+        valid_from__lte=query.date_to,
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=query.date_from))
+    if site_ids:
+        patterns = patterns.filter(site_id__in=site_ids)
+    exceptions = ScheduleException.objects.filter(
+        practitioner_id__in=practitioner_ids, date__gte=query.date_from, date__lte=query.date_to
+    )
+    leave = Leave.objects.filter(
+        practitioner_id__in=practitioner_ids,
+        start_date__lte=query.date_to,
+        end_date__gte=query.date_from,
+    )
+    return working_windows(
+        query,
+        patterns=list(patterns),
+        exceptions=list(exceptions),
+        leave=list(leave),
+        offered=set(query.service.sites.values_list("pk", flat=True)),
+        site_ids=site_ids,
+    )
 
 
 def slots_search(query: SlotQuery, *, not_before: datetime | None = None) -> list[Slot]:
@@ -80,63 +172,16 @@ def slots_search(query: SlotQuery, *, not_before: datetime | None = None) -> lis
     schedule = ServiceSchedule.objects.filter(service=query.service).first()
     if schedule is None:
         return []
-    range_start, range_end = _day_bounds(query)
     practitioners = Practitioner.objects.filter(services=query.service, is_active=True)
     if query.practitioner is not None:
         practitioners = practitioners.filter(pk=query.practitioner.pk)
     practitioner_ids = list(practitioners.values_list("pk", flat=True))
-    patterns = WorkingPattern.objects.filter(
-        practitioner_id__in=practitioner_ids,
-        site__services=query.service,
-        valid_from__lte=query.date_to,
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=query.date_from))
-    exceptions = ScheduleException.objects.filter(
-        practitioner_id__in=practitioner_ids, date__gte=query.date_from, date__lte=query.date_to
-    )
-    if query.sites:
-        site_ids = [site.pk for site in query.sites]
-        patterns = patterns.filter(site_id__in=site_ids)
-    else:
-        site_ids = []
-    leave = Leave.objects.filter(
-        practitioner_id__in=practitioner_ids,
-        start_date__lte=query.date_to,
-        end_date__gte=query.date_from,
-    )
-    appointments = Appointment.objects.filter(
-        practitioner_id__in=practitioner_ids,
-        status=AppointmentStatus.BOOKED,
-        start__lt=range_end,
-        blocked_until__gt=range_start,
-    )
-    if query.exclude_appointment_id is not None:
-        appointments = appointments.exclude(pk=query.exclude_appointment_id)
-    busy = _busy_by(appointments.values_list("practitioner_id", "start", "blocked_until"))
-    resources_by_site: dict[int, list[int]] = defaultdict(list)
-    resource_busy: dict[int, list[Interval]] = {}
-    if schedule.resource_kind:
-        for resource_pk, resource_site in Resource.objects.filter(
-            kind=schedule.resource_kind, is_active=True
-        ).values_list("pk", "site_id"):
-            resources_by_site[resource_site].append(resource_pk)
-        used = Appointment.objects.filter(
-            resource_id__in=[r for ids in resources_by_site.values() for r in ids],
-            status=AppointmentStatus.BOOKED,
-            start__lt=range_end,
-            blocked_until__gt=range_start,
-        )
-        if query.exclude_appointment_id is not None:
-            used = used.exclude(pk=query.exclude_appointment_id)
-        resource_busy = _busy_by(used.values_list("resource_id", "start", "blocked_until"))
-    offered = set(query.service.sites.values_list("pk", flat=True))
-    windows = working_windows(
-        query,
-        patterns=list(patterns),
-        exceptions=list(exceptions),
-        leave=list(leave),
-        offered=offered,
-        site_ids=site_ids,
-    )
+    windows = _windows_for(query, practitioner_ids)
+    resources_by_site = _resources_by_site(schedule)
+    all_resources = [pk for ids in resources_by_site.values() for pk in ids]
+    busy, occupancy = _busy_time(query, practitioner_ids, all_resources)
+    buffer = timedelta(minutes=schedule.buffer_minutes)
+    service_id = query.service.pk
     slots: list[Slot] = []
     for (practitioner_id, site_id), site_windows in windows.items():
         found = free_slots(
@@ -147,38 +192,17 @@ def slots_search(query: SlotQuery, *, not_before: datetime | None = None) -> lis
             step_min=settings.SLOT_STEP_MINUTES,
             not_before=not_before,
         )
+        candidates = resources_by_site.get(site_id, [])
         for interval in found:
-            resource_id: int | None = None
+            room: int | None = None
             if schedule.resource_kind:
-                resource_id = _free_resource(
-                    resources_by_site.get(site_id, []),
-                    resource_busy,
-                    Interval(
-                        interval.start, interval.end + timedelta(minutes=schedule.buffer_minutes)
-                    ),
-                )
-                if resource_id is None:
+                room = _free_resource(candidates, occupancy, interval.start, interval.end + buffer)
+                if room is None:
                     continue
             slots.append(
-                Slot(
-                    interval.start,
-                    interval.end,
-                    practitioner_id,
-                    site_id,
-                    query.service.pk,
-                    resource_id,
-                )
+                Slot(interval.start, interval.end, practitioner_id, site_id, service_id, room)
             )
-    return sorted(slots)
-
-
-def _free_resource(
-    candidates: list[int], busy: dict[int, list[Interval]], span: Interval
-) -> int | None:
-    for resource_id in sorted(candidates):
-        if not any(span.overlaps(block) for block in busy.get(resource_id, [])):
-            return resource_id
-    return None
+    return sorted(slots, key=_slot_order)
 
 
 def working_windows(
@@ -277,3 +301,56 @@ def sessions_on(
         site_ids=[site.pk],
     )
     return windows.get((practitioner.pk, site.pk), [])
+
+
+def slot_if_free(
+    *,
+    service: Service,
+    schedule: ServiceSchedule,
+    practitioner: Practitioner,
+    site: Site,
+    start: datetime,
+    exclude_appointment_id: int | None = None,
+) -> Slot | None:
+    """The slot starting at ``start`` if it is free: the same rules as slots_search (in a
+    session, on its grid, clear of other appointments and their buffers, a resource free),
+    checked for one time with a handful of queries. Call inside the booking lock."""
+    length = timedelta(minutes=schedule.duration_minutes)
+    blocked = length + timedelta(minutes=schedule.buffer_minutes)
+    step = timedelta(minutes=settings.SLOT_STEP_MINUTES)
+    day = start.astimezone(clinic_tz()).date()
+    sessions = sessions_on(practitioner=practitioner, site=site, day=day, service=service)
+    window = next((w for w in sessions if w.start <= start and start + length <= w.end), None)
+    if window is None or (start - window.start) % step:
+        return None
+    span = Interval(start, min(start + blocked, window.end))
+    clashes = Appointment.objects.filter(
+        practitioner=practitioner,
+        status=AppointmentStatus.BOOKED,
+        start__lt=span.end,
+        blocked_until__gt=span.start,
+    )
+    if exclude_appointment_id is not None:
+        clashes = clashes.exclude(pk=exclude_appointment_id)
+    if clashes.exists():
+        return None
+    resource_id: int | None = None
+    if schedule.resource_kind:
+        candidates = list(
+            Resource.objects.filter(site=site, kind=schedule.resource_kind, is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        used = Appointment.objects.filter(
+            resource_id__in=candidates,
+            status=AppointmentStatus.BOOKED,
+            start__lt=start + blocked,
+            blocked_until__gt=start,
+        )
+        if exclude_appointment_id is not None:
+            used = used.exclude(pk=exclude_appointment_id)
+        taken = set(used.values_list("resource_id", flat=True))
+        resource_id = next((pk for pk in candidates if pk not in taken), None)
+        if resource_id is None:
+            return None
+    return Slot(start, start + length, practitioner.pk, site.pk, service.pk, resource_id)

@@ -24,7 +24,7 @@ from clinic.records.access import (
     refusal_reveals,
 )
 from clinic.records.models import Patient
-from clinic.scheduling.availability import Slot, SlotQuery, clinic_tz, sessions_on, slots_search
+from clinic.scheduling.availability import Slot, clinic_tz, sessions_on, slot_if_free
 from clinic.scheduling.models import (
     Appointment,
     AppointmentChange,
@@ -138,18 +138,17 @@ def _within_cutoff(context: AuditContext, appointment: Appointment) -> None:
 
 
 def _matching_slot(
-    request: BookingRequest, *, exclude_appointment_id: int | None = None
+    request: BookingRequest, schedule: ServiceSchedule, *, exclude_appointment_id: int | None = None
 ) -> Slot | None:
-    day = request.start.astimezone(clinic_tz()).date()
-    query = SlotQuery(
+    """The requested time as a free slot, or None."""
+    return slot_if_free(
         service=request.service,
-        date_from=day,
-        date_to=day,
-        sites=(request.site,),
+        schedule=schedule,
         practitioner=request.practitioner,
+        site=request.site,
+        start=request.start,
         exclude_appointment_id=exclude_appointment_id,
     )
-    return next((slot for slot in slots_search(query) if slot.start == request.start), None)
 
 
 def _working_at(request: BookingRequest, schedule: ServiceSchedule) -> bool:
@@ -194,7 +193,7 @@ def _write(
     )
     _lock(request, resource_ids)
     exclude = existing.pk if existing else None
-    slot = _matching_slot(request, exclude_appointment_id=exclude)
+    slot = _matching_slot(request, schedule, exclude_appointment_id=exclude)
     overbook = bool(request.overbook_reason)
     if slot is None and not overbook:
         raise BookingRefused(SLOT_TAKEN, conflict=True)
@@ -271,7 +270,7 @@ def _validate(
             raise BookingRefused(OVERBOOK_STAFF_ONLY)
         if not _working_at(request, schedule):
             raise BookingRefused(NOT_A_SLOT)
-    elif _matching_slot(request) is None:
+    elif _matching_slot(request, schedule) is None:
         raise BookingRefused(NOT_A_SLOT)
     return schedule
 
@@ -337,7 +336,7 @@ def appointment_reschedule(
     schedule = ServiceSchedule.objects.filter(service=appointment.service).first()
     if schedule is None or start <= timezone.now():
         raise BookingRefused(IN_THE_PAST if schedule else NOT_A_SLOT)
-    if _matching_slot(request, exclude_appointment_id=appointment.pk) is None:
+    if _matching_slot(request, schedule, exclude_appointment_id=appointment.pk) is None:
         raise BookingRefused(NOT_A_SLOT)
     return _run(context, request, schedule, existing=appointment)
 

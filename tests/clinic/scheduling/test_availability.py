@@ -9,8 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.accounts.models import Role
-from clinic.scheduling.availability import SlotQuery, first_available, slots_search
-from clinic.scheduling.models import Appointment, Leave, ScheduleException, WorkingPattern
+from clinic.scheduling.availability import SlotQuery, first_available, slot_if_free, slots_search
+from clinic.scheduling.models import (
+    Appointment,
+    Leave,
+    ScheduleException,
+    ServiceSchedule,
+    WorkingPattern,
+)
 from tests import factories
 from tests.clinic.scheduling.conftest import next_weekday
 
@@ -176,3 +182,25 @@ def test_the_query_count_does_not_grow_with_appointments(calendar):
             resource=None,
         )
     assert count() == few
+
+
+@pytest.mark.parametrize(
+    "busy_hours", [[], [(9, 30)], [(10, 0), (11, 15)], [(9, 0), (9, 40), (11, 30)]]
+)
+def test_checking_one_time_agrees_with_the_search(calendar, busy_hours):
+    day = next_weekday(2)
+    for hour, minute in busy_hours:
+        _book(calendar, calendar.at(day, hour, minute))
+    offered = set(_starts(calendar, day))
+    schedule = ServiceSchedule.objects.get(service=calendar.service)
+
+    for minutes in range(8 * 60, 13 * 60, 5):
+        start = calendar.at(day, minutes // 60, minutes % 60)
+        found = slot_if_free(
+            service=calendar.service,
+            schedule=schedule,
+            practitioner=calendar.practitioner,
+            site=calendar.site,
+            start=start,
+        )
+        assert (found is not None) == (start in offered), start

@@ -1,0 +1,11 @@
+"""Benchmarks only (bench/): production-like (no debug), on the benchmark's own database."""
+
+from clinic.settings.base import *  # noqa: F403
+from clinic.settings.environment import env_str
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY", "bench-only-secret-not-for-production")
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+# The benchmark signs in many made-up users; hashing speed is not what it measures.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

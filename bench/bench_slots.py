@@ -12,7 +12,14 @@ import sys
 import time
 from datetime import timedelta
 
-from _support import django_setup, generate_calendar, percentile, postgres_url, sqlite_url
+from _support import (
+    Generated,
+    django_setup,
+    generate_calendar,
+    percentile,
+    postgres_url,
+    sqlite_url,
+)
 
 SEARCHES = 200
 TARGET_P95_MS = 50.0
@@ -22,17 +29,21 @@ def main() -> int:
     url = postgres_url()
     engine = "postgresql" if url else "sqlite"
     django_setup(url or sqlite_url())
-    from django.db import connection  # noqa: PLC0415
-    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    from clinic.directory.models import Service, Site  # noqa: PLC0415
-    from clinic.scheduling.availability import SlotQuery, slots_search  # noqa: PLC0415
+    from clinic.directory.models import Service, Site
+    from clinic.scheduling.availability import SlotQuery, slots_search
 
     counts: dict[str, int] = {}
 
-    def count_queries(generated) -> int:  # type: ignore[no-untyped-def]
+    def count_queries(generated: Generated) -> int:
         service = Service.objects.get(slug=generated.service_slug)
-        query = SlotQuery(service=service, date_from=generated.first_day, date_to=generated.first_day + timedelta(days=6))
+        query = SlotQuery(
+            service=service,
+            date_from=generated.first_day,
+            date_to=generated.first_day + timedelta(days=6),
+        )
         with CaptureQueriesContext(connection) as captured:
             slots_search(query)
         return len(captured)
@@ -53,7 +64,9 @@ def main() -> int:
     for _ in range(SEARCHES):
         first = generated.first_day + timedelta(days=rng.randrange(generated.days - 7))
         chosen = (rng.choice(sites),) if rng.random() < 0.5 else ()
-        query = SlotQuery(service=service, date_from=first, date_to=first + timedelta(days=6), sites=chosen)
+        query = SlotQuery(
+            service=service, date_from=first, date_to=first + timedelta(days=6), sites=chosen
+        )
         began = time.perf_counter()
         found += len(slots_search(query))
         timings.append((time.perf_counter() - began) * 1000)

@@ -55,7 +55,9 @@ def test_a_visitor_self_checks_sends_a_query_and_reception_replies(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("See a dystonia specialist")
     expect(page.locator("main")).to_contain_text("This is not a diagnosis")
-    page.get_by_role("link", name="Send us a query with these answers").click()
+    # The answers travel in a POST, never in the URL.
+    page.get_by_role("button", name="Send us a query with these answers").click()
+    assert "selfcheck" not in page.url
 
     expect(
         page.get_by_role("heading", name="Your self-check answers will be sent with this query")

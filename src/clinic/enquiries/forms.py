@@ -12,13 +12,24 @@ from django.core import signing
 
 from clinic.accounts.models import Role, User
 from clinic.enquiries.models import EnquiryKind, EnquiryStatus, EnquiryTopic
+from clinic.enquiries.uploads import megabytes
 from clinic.forms import AccessibleFormMixin
 
 MESSAGE_MAX_LENGTH = 5000
 OPINION_MAX_LENGTH = 20000
 STARTED_SALT = "clinic.enquiries.query-started"
+# A form shown longer ago than this is refused (a bot could otherwise reuse one token).
+STARTED_MAX_AGE_SECONDS = 24 * 3600
 TOO_FAST = "Please take a moment to read your message through, then send it again."
 NOT_ACCEPTED = "We could not accept this form. Please telephone one of our sites instead."
+EXPIRED = (
+    "This form was opened more than a day ago, so we could not accept it. Please copy your "
+    "message, reload the form and send it again."
+)
+UPLOAD_HELP = (
+    "PDF, PNG or JPEG: clinic letters, scan (MRI or CT) and EMG reports. Up to {files} files, "
+    "at most {each} MB each and {total} MB together."
+)
 
 
 class QueryForm(AccessibleFormMixin, forms.Form):
@@ -51,7 +62,13 @@ class QueryForm(AccessibleFormMixin, forms.Form):
         if data.get("website"):
             raise forms.ValidationError(NOT_ACCEPTED, code="trap")
         try:
-            started = float(signing.loads(data.get("started") or "", salt=STARTED_SALT))
+            started = float(
+                signing.loads(
+                    data.get("started") or "", salt=STARTED_SALT, max_age=STARTED_MAX_AGE_SECONDS
+                )
+            )
+        except signing.SignatureExpired:
+            raise forms.ValidationError(EXPIRED, code="expired") from None
         except (signing.BadSignature, TypeError, ValueError):
             raise forms.ValidationError(NOT_ACCEPTED, code="no-start") from None
         if time.time() - started < settings.QUERY_MIN_SECONDS:
@@ -98,11 +115,16 @@ class SecondOpinionForm(AccessibleFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     sender_phone = forms.CharField(label="Telephone", max_length=30, required=False)
-    documents = MultipleFileField(
-        label="Letters and reports",
-        required=False,
-        help_text="PDF, PNG or JPEG: clinic letters, scan (MRI or CT) and EMG reports.",
-    )
+    documents = MultipleFileField(label="Letters and reports", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read when the form is made, so the text always states the limits in force.
+        self.fields["documents"].help_text = UPLOAD_HELP.format(
+            files=int(settings.ENQUIRY_UPLOAD_MAX_FILES),
+            each=megabytes(int(settings.ENQUIRY_UPLOAD_MAX_BYTES)),
+            total=megabytes(int(settings.ENQUIRY_UPLOAD_MAX_TOTAL_BYTES)),
+        )
 
 
 class ReplyForm(AccessibleFormMixin, forms.Form):

@@ -10,6 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+SENDER_NAME_MAX_LENGTH = 150
+SENDER_NETWORK_MAX_LENGTH = 50
+
 
 class EnquiryKind(models.TextChoices):
     """A query from anyone, or a second-opinion request from a signed-in patient."""
@@ -49,7 +52,7 @@ class Enquiry(models.Model):
     topic = models.CharField(
         max_length=20, choices=EnquiryTopic.choices, default=EnquiryTopic.OTHER
     )
-    sender_name = models.CharField(max_length=150)
+    sender_name = models.CharField(max_length=SENDER_NAME_MAX_LENGTH)
     sender_email = models.EmailField()
     sender_phone = models.CharField(max_length=30, blank=True)
     sender = models.ForeignKey(
@@ -87,6 +90,12 @@ class Enquiry(models.Model):
         related_name="assigned_enquiries",
     )
     sender_ip = models.GenericIPAddressField(null=True, blank=True)
+    sender_network = models.CharField(
+        max_length=SENDER_NETWORK_MAX_LENGTH,
+        blank=True,
+        db_index=True,
+        help_text="The address the rate limit counts: the IPv4 address, or the IPv6 /64.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from clinic.accounts.models import User
 from clinic.audit.models import AuditAction, AuditOutcome
-from clinic.audit.services import AuditContext, audit_record
+from clinic.audit.services import AuditContext, audit_record, audit_record_many
 from clinic.enquiries.models import Enquiry, EnquiryDocument, EnquiryMessage, EnquiryStatusChange
 from clinic.records.access import (
     Access,
@@ -18,6 +18,7 @@ from clinic.records.access import (
     access_enquiry_inbox,
     refusal_reveals,
 )
+from clinic.records.models import Patient
 
 INBOX_LIMIT = 200
 
@@ -72,6 +73,16 @@ def inbox_for_user(*, context: AuditContext, filters: InboxFilters) -> list[Enqu
         object_type="enquiry_list",
         detail=f"inbox: {len(listed)} enquiries",
     )
+    # And one entry per patient listed, so each patient's access log shows the read.
+    patients = {e.patient_id: e.patient for e in listed if e.patient is not None}
+    if patients:
+        audit_record_many(
+            context=context,
+            action=AuditAction.READ,
+            object_type="enquiry",
+            patients=list(patients.values()),
+            detail="listed in the enquiry inbox",
+        )
     return listed
 
 
@@ -134,6 +145,12 @@ def enquiries_sent_by(*, context: AuditContext) -> list[Enquiry]:
             detail=f"own enquiries: {len(own)}",
         )
     return own
+
+
+def has_patient_record(*, user: User) -> bool:
+    """Is this account linked to a patient record (needed to ask for a second opinion)? Only
+    whether one exists is read, nothing of it."""
+    return Patient.objects.filter(user=user).exists()
 
 
 def documents_sent_by(*, user: User) -> QuerySet[EnquiryDocument]:

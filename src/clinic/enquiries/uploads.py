@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
@@ -18,7 +19,17 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", EnquiryDocument.ContentType.PNG),
     (b"\xff\xd8\xff", EnquiryDocument.ContentType.JPEG),
 )
+# The extension a downloaded file gets, from the type found by content.
+EXTENSIONS: dict[str, str] = {
+    EnquiryDocument.ContentType.PDF: ".pdf",
+    EnquiryDocument.ContentType.PNG: ".png",
+    EnquiryDocument.ContentType.JPEG: ".jpg",
+}
+# What counts as the sender's own extension, to be replaced ("report.hta"); a dot followed
+# by words ("Dr. Smith letter") is part of the name.
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}$")
 NAME_MAX_LENGTH = 120
+MEGABYTE = 1024 * 1024
 EMPTY_FILE = "The file {name} is empty."
 TOO_LARGE = "The file {name} is larger than {limit} MB. Please send a smaller copy."
 WRONG_TYPE = (
@@ -49,14 +60,24 @@ def max_bytes() -> int:
     return int(settings.ENQUIRY_UPLOAD_MAX_BYTES)
 
 
-def display_name(name: str) -> str:
+def megabytes(size: int) -> str:
+    """A byte limit in MB, for messages: "10", "2.5"."""
+    return f"{size / MEGABYTE:.3g}"
+
+
+def display_name(name: str, content_type: str | None = None) -> str:
     """The file's own name without any folder part, control or format characters, shortened;
-    used only for display (files are stored under random names)."""
+    used only for display (files are stored under random names). With the type found by
+    content, the extension becomes that type's (report.hta holding a PDF is report.pdf)."""
     base = PureWindowsPath(PurePosixPath(name or "").name).name
     cleaned = "".join(
         ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C"
     ).strip(" .")
-    return (cleaned or "document")[:NAME_MAX_LENGTH]
+    extension = EXTENSIONS.get(content_type or "", "")
+    if not extension:
+        return (cleaned or "document")[:NAME_MAX_LENGTH]
+    stem = _EXTENSION.sub("", cleaned).strip(" .") or "document"
+    return stem[: NAME_MAX_LENGTH - len(extension)] + extension
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -74,7 +95,7 @@ def upload_check(upload: UploadedFile[bytes]) -> CheckedUpload:
     if size == 0:
         raise UploadRejected(EMPTY_FILE.format(name=name))
     if size > max_bytes():
-        raise UploadRejected(TOO_LARGE.format(name=name, limit=max_bytes() // (1024 * 1024)))
+        raise UploadRejected(TOO_LARGE.format(name=name, limit=megabytes(max_bytes())))
     upload.seek(0)
     content_type = sniff_content_type(upload.read(16))
     if content_type is None:
@@ -84,7 +105,8 @@ def upload_check(upload: UploadedFile[bytes]) -> CheckedUpload:
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    return CheckedUpload(upload, name, content_type, size, digest.hexdigest())
+    shown = display_name(upload.name or "", content_type)
+    return CheckedUpload(upload, shown, content_type, size, digest.hexdigest())
 
 
 def uploads_check(uploads: list[UploadedFile[bytes]]) -> list[CheckedUpload]:
@@ -95,5 +117,5 @@ def uploads_check(uploads: list[UploadedFile[bytes]]) -> list[CheckedUpload]:
     checked = [upload_check(upload) for upload in uploads]
     total_limit = int(settings.ENQUIRY_UPLOAD_MAX_TOTAL_BYTES)
     if sum(upload.size_bytes for upload in checked) > total_limit:
-        raise UploadRejected(TOO_LARGE_TOGETHER.format(limit=total_limit // (1024 * 1024)))
+        raise UploadRejected(TOO_LARGE_TOGETHER.format(limit=megabytes(total_limit)))
     return checked

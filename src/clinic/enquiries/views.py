@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -25,8 +28,19 @@ from clinic.enquiries.forms import (
 )
 from clinic.enquiries.models import EnquiryKind
 from clinic.enquiries.selfcheck_link import selfcheck_summary
-from clinic.enquiries.uploads import UploadRejected, uploads_check
+from clinic.enquiries.uploads import UploadRejected, display_name, uploads_check
 from clinic.records.access import AccessRefused, access_enquiry_clinical, access_enquiry_inbox
+
+logger = logging.getLogger(__name__)
+
+NO_RECORD = (
+    "Your account is not linked to a patient record yet, so you cannot ask for a second "
+    "opinion online. Please telephone one of our sites, or send us a query."
+)
+MESSAGE_SENT = "Your message has been sent."
+ASSIGNED = "Assigned."
+ENQUIRY_CLOSED = "Closed."
+OPINION_SAVED = "The opinion has been saved and the patient told it is ready."
 
 
 def _context(request: HttpRequest) -> AuditContext:
@@ -39,16 +53,21 @@ def _refused(error: AccessRefused) -> Exception:
 
 @require_http_methods(["GET", "POST"])
 def query_new(request: HttpRequest) -> HttpResponse:
-    """Anyone sends a query; self-check answers can come along."""
-    summary = selfcheck_summary(request.GET.get("selfcheck") or request.POST.get("selfcheck") or "")
+    """Anyone sends a query. Self-check answers come along in a POSTed signed token (never in
+    the URL): a POST of the token alone, from the self-check result page, shows the empty
+    form with the answers; the query itself is a POST with the token and the form."""
+    token = request.POST.get("selfcheck", "") if request.method == "POST" else ""
+    summary = selfcheck_summary(token)
     user = request.user
     initial = {}
     if user.is_authenticated:
         initial = {"sender_name": user.full_name, "sender_email": user.email}
     if summary:
         initial["topic"] = "symptoms"
-    form = QueryForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    sending = request.method == "POST" and "sender_name" in request.POST
+    form = QueryForm(request.POST if sending else None, initial=initial)
+    status = 400 if sending else 200
+    if sending and form.is_valid():
         data = form.cleaned_data
         details = services.QueryDetails(
             sender_name=data["sender_name"],
@@ -60,16 +79,14 @@ def query_new(request: HttpRequest) -> HttpResponse:
         )
         try:
             enquiry = services.query_submit(context=_context(request), details=details)
+        except services.RateLimited as refusal:
+            form.add_error(None, str(refusal))
+            status = 429
         except services.EnquiryRefused as refusal:
             form.add_error(None, str(refusal))
         else:
             return render(request, "enquiries/sent.html", {"enquiry": enquiry})
-    status = 400 if form.is_bound else 200
-    context = {
-        "form": form,
-        "selfcheck_summary": summary,
-        "selfcheck": request.GET.get("selfcheck", ""),
-    }
+    context = {"form": form, "selfcheck_summary": summary, "selfcheck": token if summary else ""}
     return render(request, "enquiries/query_form.html", context, status=status)
 
 
@@ -79,6 +96,12 @@ def second_opinion_new(request: HttpRequest) -> HttpResponse:
     """A signed-in patient asks for a second opinion and uploads their documents."""
     if request.user.role != Role.PATIENT:  # type: ignore[union-attr]
         raise PermissionDenied
+    has_record = selectors.has_patient_record(user=request.user)  # type: ignore[arg-type]
+    if request.method == "GET" and not has_record:
+        # Said before they fill the form in; a POST is refused (and audited) by the service.
+        return render(
+            request, "enquiries/second_opinion_form.html", {"no_record": NO_RECORD}, status=404
+        )
     form = SecondOpinionForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
@@ -142,9 +165,14 @@ def _detail_context(request: HttpRequest, enquiry_id: int) -> dict[str, object]:
         "enquiry": enquiry,
         "is_sender": is_sender,
         "can_see_clinical": access_enquiry_clinical(request.user, sender_id=enquiry.sender_id),
+        # Each form is shown only when its action would be accepted (services.*_refusal).
+        "can_reply": not services.reply_refusal(enquiry),
+        "can_assign": not services.assign_refusal(enquiry),
+        "can_close": not services.close_refusal(enquiry),
         "can_write_opinion": second_opinion
         and enquiry.assigned_to_id == request.user.pk
-        and request.user.role == Role.CLINICIAN,  # type: ignore[union-attr]
+        and request.user.role == Role.CLINICIAN  # type: ignore[union-attr]
+        and not services.opinion_refusal(enquiry),
         "reply_form": ReplyForm(),
         "assign_form": AssignForm(clinicians_only=second_opinion),
         "close_form": CloseForm(),
@@ -163,15 +191,40 @@ def enquiry_detail(request: HttpRequest, enquiry_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
+# Which context flag shows each action's form on the detail page.
+_FORM_SHOWN = {
+    "reply_form": "can_reply",
+    "assign_form": "can_assign",
+    "close_form": "can_close",
+    "opinion_form": "can_write_opinion",
+}
+
+
 def _action_failed(
-    request: HttpRequest, enquiry_id: int, form_name: str, form: object, status: int = 400
+    request: HttpRequest,
+    enquiry_id: int,
+    form_name: str,
+    form: Form,
+    *,
+    refusal: services.EnquiryRefused | None = None,
+    field: str | None = None,
 ) -> HttpResponse:
+    """The detail page again, answered 400, with the form's errors; a refusal is shown
+    beside its form, or at the top of the page when that form is no longer offered (for
+    example on a closed enquiry)."""
     context = _detail_context(request, enquiry_id)
+    shown = bool(context[_FORM_SHOWN[form_name]])
+    if refusal is not None and shown:
+        form.add_error(field, str(refusal))
+    elif refusal is not None:
+        context["refusal"] = str(refusal)
+    elif not shown:
+        context["refusal"] = " ".join(str(e) for errors in form.errors.values() for e in errors)
     context[form_name] = form
     template = (
         "enquiries/own_detail.html" if context["is_sender"] else "enquiries/staff_detail.html"
     )
-    return render(request, template, context, status=status)
+    return render(request, template, context, status=400)
 
 
 @login_required
@@ -188,9 +241,10 @@ def enquiry_reply(request: HttpRequest, enquiry_id: int) -> HttpResponse:
     except AccessRefused as error:
         raise _refused(error) from None
     except services.EnquiryRefused as refusal:
-        form.add_error("body", str(refusal))
-        return _action_failed(request, enquiry_id, "reply_form", form)
-    messages.success(request, "Your message has been sent.")
+        return _action_failed(
+            request, enquiry_id, "reply_form", form, refusal=refusal, field="body"
+        )
+    messages.success(request, MESSAGE_SENT)
     return redirect("enquiries:detail", enquiry_id=enquiry_id)
 
 
@@ -208,9 +262,10 @@ def enquiry_assign(request: HttpRequest, enquiry_id: int) -> HttpResponse:
     except AccessRefused as error:
         raise _refused(error) from None
     except services.EnquiryRefused as refusal:
-        form.add_error("assignee", str(refusal))
-        return _action_failed(request, enquiry_id, "assign_form", form)
-    messages.success(request, "Assigned.")
+        return _action_failed(
+            request, enquiry_id, "assign_form", form, refusal=refusal, field="assignee"
+        )
+    messages.success(request, ASSIGNED)
     return redirect("enquiries:detail", enquiry_id=enquiry_id)
 
 
@@ -227,7 +282,9 @@ def enquiry_close(request: HttpRequest, enquiry_id: int) -> HttpResponse:
         )
     except AccessRefused as error:
         raise _refused(error) from None
-    messages.success(request, "Closed.")
+    except services.EnquiryRefused as refusal:
+        return _action_failed(request, enquiry_id, "close_form", form, refusal=refusal)
+    messages.success(request, ENQUIRY_CLOSED)
     return redirect("enquiries:detail", enquiry_id=enquiry_id)
 
 
@@ -244,7 +301,11 @@ def second_opinion_answer(request: HttpRequest, enquiry_id: int) -> HttpResponse
         )
     except AccessRefused as error:
         raise _refused(error) from None
-    messages.success(request, "The opinion has been saved and the patient told it is ready.")
+    except services.EnquiryRefused as refusal:
+        return _action_failed(
+            request, enquiry_id, "opinion_form", form, refusal=refusal, field="opinion"
+        )
+    messages.success(request, OPINION_SAVED)
     return redirect("enquiries:detail", enquiry_id=enquiry_id)
 
 
@@ -259,10 +320,16 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
         raise Http404("No such document") from None
     except AccessRefused as error:
         raise _refused(error) from None
+    try:
+        stored = document.file.open("rb")
+    except OSError:  # FileNotFoundError included: the row is there, the file is not
+        logger.exception("The stored file of document %s cannot be opened", document.pk)
+        raise Http404("No such document") from None
     response = FileResponse(
-        document.file.open("rb"),
+        stored,
         as_attachment=True,
-        filename=document.original_name,
+        # The extension always matches the type found by content (older rows included).
+        filename=display_name(document.original_name, document.content_type),
         content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -134,8 +134,9 @@ def access_enquiry(user: Any, *, sender_id: int | None, access: Access) -> bool:
 
 
 def access_enquiry_clinical(user: Any, *, sender_id: int | None) -> bool:
-    """The clinical parts of a second opinion (the opinion, the uploaded documents): the
-    sender, and clinicians after two-factor; not reception."""
+    """The clinical parts of a second opinion (the current diagnosis and treatment, the
+    thread's messages, the opinion, the uploaded documents): the sender, and clinicians after
+    two-factor; not reception, who see the question, status, assignment and document names."""
     if not user.is_authenticated:
         return False
     if not user.is_active:
@@ -150,6 +151,8 @@ def access_enquiry_clinical(user: Any, *, sender_id: int | None) -> bool:
 def access_write_opinion(user: Any, *, assigned_to_id: int | None) -> bool:
     """Only the clinician the request is assigned to writes the opinion."""
     if not user.is_authenticated:
+        return False
+    if not user.is_active:
         return False
     if user.role != Role.CLINICIAN:
         return False

@@ -102,10 +102,12 @@ def _context(request: HttpRequest) -> AuditContext:
     return AuditContext.from_request(request, channel=AuditChannel.API)
 
 
-def _get(model: type[Any], field: str, slug: str | None) -> Any:
+def _get(source: Any, field: str, slug: str | None) -> Any:
+    """The object with this slug from a model or queryset; 422 naming the field if none."""
     if slug is None:
         return None
-    found = model.objects.filter(slug=slug).first()
+    objects = source.objects if hasattr(source, "objects") else source
+    found = objects.filter(slug=slug).first()
     if found is None:
         raise BookingProblem(field, f"no {field} has the identifier '{slug}'")
     return found
@@ -276,7 +278,9 @@ def book(request: HttpRequest, payload: BookIn) -> HttpResponse:
             context=_context(request),
             request=services.BookingRequest(
                 patient=_patient_for(user, payload.patient_id),
-                service=_get(Service, "service", payload.service),
+                service=_get(
+                    Service.objects.select_related("schedule"), "service", payload.service
+                ),
                 practitioner=_get(Practitioner, "practitioner", payload.practitioner),
                 site=_get(Site, "site", payload.site),
                 start=payload.start,

@@ -303,7 +303,16 @@ def sessions_on(
     return windows.get((practitioner.pk, site.pk), [])
 
 
-def slot_if_free(
+@dataclass(frozen=True)
+class SlotCheck:
+    """One time checked: whether it is a bookable time at all (in a session, on its grid),
+    and the free slot if nothing else holds it."""
+
+    bookable_time: bool
+    slot: Slot | None
+
+
+def slot_check(
     *,
     service: Service,
     schedule: ServiceSchedule,
@@ -311,10 +320,11 @@ def slot_if_free(
     site: Site,
     start: datetime,
     exclude_appointment_id: int | None = None,
-) -> Slot | None:
-    """The slot starting at ``start`` if it is free: the same rules as slots_search (in a
-    session, on its grid, clear of other appointments and their buffers, a resource free),
-    checked for one time with a handful of queries. Call inside the booking lock."""
+    resource_ids: list[int] | None = None,
+) -> SlotCheck:
+    """The same rules as slots_search (in a session, on its grid, clear of other appointments
+    and their buffers, a resource free) for one time, with a handful of queries. Call inside
+    the booking lock; ``resource_ids`` are the candidate resources if already fetched."""
     length = timedelta(minutes=schedule.duration_minutes)
     blocked = length + timedelta(minutes=schedule.buffer_minutes)
     step = timedelta(minutes=settings.SLOT_STEP_MINUTES)
@@ -322,7 +332,7 @@ def slot_if_free(
     sessions = sessions_on(practitioner=practitioner, site=site, day=day, service=service)
     window = next((w for w in sessions if w.start <= start and start + length <= w.end), None)
     if window is None or (start - window.start) % step:
-        return None
+        return SlotCheck(bookable_time=False, slot=None)
     span = Interval(start, min(start + blocked, window.end))
     clashes = Appointment.objects.filter(
         practitioner=practitioner,
@@ -333,14 +343,12 @@ def slot_if_free(
     if exclude_appointment_id is not None:
         clashes = clashes.exclude(pk=exclude_appointment_id)
     if clashes.exists():
-        return None
+        return SlotCheck(bookable_time=True, slot=None)
     resource_id: int | None = None
     if schedule.resource_kind:
-        candidates = list(
-            Resource.objects.filter(site=site, kind=schedule.resource_kind, is_active=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        candidates = resource_ids
+        if candidates is None:
+            candidates = list(_resources_by_site(schedule).get(site.pk, []))
         used = Appointment.objects.filter(
             resource_id__in=candidates,
             status=AppointmentStatus.BOOKED,
@@ -350,7 +358,28 @@ def slot_if_free(
         if exclude_appointment_id is not None:
             used = used.exclude(pk=exclude_appointment_id)
         taken = set(used.values_list("resource_id", flat=True))
-        resource_id = next((pk for pk in candidates if pk not in taken), None)
+        resource_id = next((pk for pk in sorted(candidates) if pk not in taken), None)
         if resource_id is None:
-            return None
-    return Slot(start, start + length, practitioner.pk, site.pk, service.pk, resource_id)
+            return SlotCheck(bookable_time=True, slot=None)
+    slot = Slot(start, start + length, practitioner.pk, site.pk, service.pk, resource_id)
+    return SlotCheck(bookable_time=True, slot=slot)
+
+
+def slot_if_free(
+    *,
+    service: Service,
+    schedule: ServiceSchedule,
+    practitioner: Practitioner,
+    site: Site,
+    start: datetime,
+    exclude_appointment_id: int | None = None,
+) -> Slot | None:
+    """The slot starting at ``start`` if it is free (see slot_check)."""
+    return slot_check(
+        service=service,
+        schedule=schedule,
+        practitioner=practitioner,
+        site=site,
+        start=start,
+        exclude_appointment_id=exclude_appointment_id,
+    ).slot

@@ -63,31 +63,34 @@ def run_once(
         raise IdempotencyProblem(
             f"Idempotency-Key must be 1 to {KEY_MAX_LENGTH} printable ASCII characters.", status=400
         )
-    try:
-        with transaction.atomic():
-            record = IdempotentRequest.objects.create(
-                user=user, key=key, fingerprint=request_fingerprint, status_code=PENDING, body={}
-            )
-    except IntegrityError:
-        existing = IdempotentRequest.objects.get(user=user, key=key)
-        if existing.fingerprint != request_fingerprint:
-            raise IdempotencyProblem(
-                "This Idempotency-Key was already used for a different request.", status=422
-            ) from None
-        if existing.status_code == PENDING:
-            raise IdempotencyProblem(
-                "A request with this Idempotency-Key is still running.", status=409
-            ) from None
-        return Outcome(existing.status_code, existing.body)
-    try:
+    # One transaction: the key, the booking and its answer commit together. A second request
+    # with the same key waits on the key's unique index until the first commits.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotentRequest.objects.create(
+                    user=user,
+                    key=key,
+                    fingerprint=request_fingerprint,
+                    status_code=PENDING,
+                    body={},
+                )
+        except IntegrityError:
+            existing = IdempotentRequest.objects.get(user=user, key=key)
+            if existing.fingerprint != request_fingerprint:
+                raise IdempotencyProblem(
+                    "This Idempotency-Key was already used for a different request.", status=422
+                ) from None
+            if existing.status_code == PENDING:
+                raise IdempotencyProblem(
+                    "A request with this Idempotency-Key is still running.", status=409
+                ) from None
+            return Outcome(existing.status_code, existing.body)
         outcome = handler()
-    except BaseException:
-        record.delete()
-        raise
-    if replay(outcome):
-        IdempotentRequest.objects.filter(pk=record.pk).update(
-            status_code=outcome.status, body=outcome.body
-        )
-    else:
-        record.delete()
+        if replay(outcome):
+            IdempotentRequest.objects.filter(pk=record.pk).update(
+                status_code=outcome.status, body=outcome.body
+            )
+        else:
+            record.delete()
     return outcome

@@ -24,7 +24,7 @@ from clinic.records.access import (
     refusal_reveals,
 )
 from clinic.records.models import Patient
-from clinic.scheduling.availability import Slot, clinic_tz, sessions_on, slot_if_free
+from clinic.scheduling.availability import clinic_tz, sessions_on, slot_check
 from clinic.scheduling.models import (
     Appointment,
     AppointmentChange,
@@ -137,18 +137,12 @@ def _within_cutoff(context: AuditContext, appointment: Appointment) -> None:
         raise BookingRefused(TOO_LATE.format(hours=settings.CANCELLATION_CUTOFF_HOURS))
 
 
-def _matching_slot(
-    request: BookingRequest, schedule: ServiceSchedule, *, exclude_appointment_id: int | None = None
-) -> Slot | None:
-    """The requested time as a free slot, or None."""
-    return slot_if_free(
-        service=request.service,
-        schedule=schedule,
-        practitioner=request.practitioner,
-        site=request.site,
-        start=request.start,
-        exclude_appointment_id=exclude_appointment_id,
-    )
+def _schedule_of(service: Service) -> ServiceSchedule | None:
+    """The service's schedule (from select_related when the caller fetched it)."""
+    try:
+        return service.schedule
+    except ServiceSchedule.DoesNotExist:
+        return None
 
 
 def _working_at(request: BookingRequest, schedule: ServiceSchedule) -> bool:
@@ -161,17 +155,26 @@ def _working_at(request: BookingRequest, schedule: ServiceSchedule) -> bool:
     return any(window.start <= request.start and end <= window.end for window in sessions)
 
 
-def _lock(request: BookingRequest, resource_ids: list[int]) -> None:
+def _lock(request: BookingRequest, schedule: ServiceSchedule) -> list[int]:
     """Take the row locks once, late and in primary-key order: the practitioner, the
-    resources, the patient. Waits at most BOOKING_LOCK_TIMEOUT_MS on PostgreSQL."""
+    resources of the kind the service needs at the site, the patient. Waits at most
+    BOOKING_LOCK_TIMEOUT_MS on PostgreSQL. Returns the resources' ids."""
+    resources = Resource.objects.filter(
+        site=request.site, kind=schedule.resource_kind, is_active=True
+    ).order_by("pk")
+    if not schedule.resource_kind:
+        resources = resources.none()
     if not _locks_enabled:
-        return
+        return list(resources.values_list("pk", flat=True))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
-    list(Practitioner.objects.select_for_update().filter(pk=request.practitioner.pk).order_by("pk"))
-    list(Resource.objects.select_for_update().filter(pk__in=resource_ids).order_by("pk"))
-    list(Patient.objects.select_for_update().filter(pk=request.patient.pk).order_by("pk"))
+    Practitioner.objects.select_for_update().filter(pk=request.practitioner.pk).values_list(
+        "pk"
+    ).first()
+    resource_ids = list(resources.select_for_update().values_list("pk", flat=True))
+    Patient.objects.select_for_update().filter(pk=request.patient.pk).values_list("pk").first()
+    return resource_ids
 
 
 def _write(
@@ -181,21 +184,24 @@ def _write(
     *,
     existing: Appointment | None,
 ) -> Appointment:
-    """Inside the transaction: lock, check again, write. Raises BookingRefused."""
-    resource_ids = (
-        list(
-            Resource.objects.filter(
-                site=request.site, kind=schedule.resource_kind, is_active=True
-            ).values_list("pk", flat=True)
-        )
-        if schedule.resource_kind
-        else []
-    )
-    _lock(request, resource_ids)
+    """Inside the transaction: lock, check, write. Raises BookingRefused: 422 for a time
+    that is not a bookable time at all, 409 for one another booking holds."""
+    resource_ids = _lock(request, schedule)
     exclude = existing.pk if existing else None
-    slot = _matching_slot(request, schedule, exclude_appointment_id=exclude)
+    check = slot_check(
+        service=request.service,
+        schedule=schedule,
+        practitioner=request.practitioner,
+        site=request.site,
+        start=request.start,
+        exclude_appointment_id=exclude,
+        resource_ids=resource_ids,
+    )
+    slot = check.slot
     overbook = bool(request.overbook_reason)
     if slot is None and not overbook:
+        if not check.bookable_time:
+            raise BookingRefused(NOT_A_SLOT)
         raise BookingRefused(SLOT_TAKEN, conflict=True)
     if _pause_after_check_seconds:
         time.sleep(_pause_after_check_seconds)
@@ -270,8 +276,7 @@ def _validate(
             raise BookingRefused(OVERBOOK_STAFF_ONLY)
         if not _working_at(request, schedule):
             raise BookingRefused(NOT_A_SLOT)
-    elif _matching_slot(request, schedule) is None:
-        raise BookingRefused(NOT_A_SLOT)
+    # Whether the time is free is checked once, under the lock (_write).
     return schedule
 
 
@@ -299,9 +304,7 @@ def _run(
 def appointment_book(*, context: AuditContext, request: BookingRequest) -> Appointment:
     """Book an appointment: a patient for themselves, reception and clinicians for anyone."""
     _check_access(context, request.patient, AuditAction.CREATE)
-    schedule = _validate(
-        context, request, ServiceSchedule.objects.filter(service=request.service).first()
-    )
+    schedule = _validate(context, request, _schedule_of(request.service))
     return _run(context, request, schedule, existing=None)
 
 
@@ -333,11 +336,9 @@ def appointment_reschedule(
         site=site or appointment.site,
         start=start,
     )
-    schedule = ServiceSchedule.objects.filter(service=appointment.service).first()
+    schedule = _schedule_of(appointment.service)
     if schedule is None or start <= timezone.now():
         raise BookingRefused(IN_THE_PAST if schedule else NOT_A_SLOT)
-    if _matching_slot(request, schedule, exclude_appointment_id=appointment.pk) is None:
-        raise BookingRefused(NOT_A_SLOT)
     return _run(context, request, schedule, existing=appointment)
 
 

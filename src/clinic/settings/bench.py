@@ -5,7 +5,10 @@ from clinic.settings.environment import env_str
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY", "bench-only-secret-not-for-production")
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+# Static files come from the finders, so a benchmark needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 # The benchmark signs in many made-up users; hashing speed is not what it measures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -61,8 +61,8 @@ def test_anyone_sends_a_query_and_gets_a_reference_and_an_email(
 def test_self_check_answers_travel_with_the_query(client):
     token = selfcheck_token({q.id: "no" for q in QUESTIONS} | {"neck_turning": "yes", "urgent": []})
 
-    form = client.get("/enquiries/query/", {"selfcheck": token}).content.decode()
-    client.post(f"/enquiries/query/?selfcheck={token}", _query(selfcheck=token))
+    form = client.post("/enquiries/query/", {"selfcheck": token}).content.decode()
+    client.post("/enquiries/query/", _query(selfcheck=token))
 
     assert "Your self-check answers will be sent with this query" in form
     summary = Enquiry.objects.get().selfcheck_summary
@@ -71,7 +71,7 @@ def test_self_check_answers_travel_with_the_query(client):
 
 
 def test_a_forged_self_check_token_is_ignored(client):
-    client.post("/enquiries/query/?selfcheck=forged", _query(selfcheck="forged"))
+    client.post("/enquiries/query/", _query(selfcheck="forged"))
 
     assert Enquiry.objects.get().selfcheck_summary == ""
 
@@ -118,7 +118,7 @@ def test_queries_are_rate_limited_per_address(client, settings):
 
     response = client.post("/enquiries/query/", _query(sender_email="p9@example.org"))
 
-    assert response.status_code == 400
+    assert response.status_code == 429
     assert RATE_LIMITED in response.content.decode()
     assert Enquiry.objects.count() == 2
 

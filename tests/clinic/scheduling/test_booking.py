@@ -62,7 +62,8 @@ def test_a_taken_slot_is_refused_as_a_conflict(calendar, patient_user):
     with pytest.raises(services.BookingRefused) as refusal:
         services.appointment_book(context=_context(patient_user), request=_request(calendar, start))
 
-    assert refusal.value.message == services.NOT_A_SLOT
+    assert refusal.value.message == services.SLOT_TAKEN
+    assert refusal.value.conflict is True
     assert Appointment.objects.count() == 1
 
 

@@ -14,29 +14,43 @@ days when the clocks change (Europe/London, March and October) come out right.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from dystonia.errors import InvalidInput
 
 
-@dataclass(frozen=True, order=True)
-class Interval:
-    """A half-open span of time [start, end) in UTC."""
-
+class _Span(NamedTuple):
     start: datetime
     end: datetime
 
-    def __post_init__(self) -> None:
-        if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise InvalidInput(field="interval", value=self, allowed="timezone-aware datetimes")
-        if self.end <= self.start:
-            raise InvalidInput(field="interval", value=self, allowed="an end after the start")
+
+class Interval(_Span):
+    """A half-open span of time [start, end) in UTC (a named tuple: searches make many)."""
+
+    __slots__ = ()
+
+    def __new__(cls, start: datetime, end: datetime) -> Interval:
+        if start.tzinfo is None or end.tzinfo is None:
+            raise InvalidInput(
+                field="interval", value=(start, end), allowed="timezone-aware datetimes"
+            )
+        if end <= start:
+            raise InvalidInput(
+                field="interval", value=(start, end), allowed="an end after the start"
+            )
+        return super().__new__(cls, start, end)
 
     def overlaps(self, other: Interval) -> bool:
         return self.start < other.end and other.start < self.end
+
+
+def _trusted(start: datetime, end: datetime) -> Interval:
+    """An Interval from values already known to be aware and ordered (inside this module,
+    where searches make thousands)."""
+    return tuple.__new__(Interval, (start, end))
 
 
 def _by_time(interval: Interval) -> tuple[datetime, datetime]:
@@ -60,12 +74,12 @@ def subtract(windows: Iterable[Interval], busy: Iterable[Interval]) -> list[Inte
             if block.end <= cursor or block.start >= window.end:
                 continue
             if block.start > cursor:
-                free.append(Interval(cursor, block.start))
+                free.append(_trusted(cursor, block.start))
             cursor = max(cursor, block.end)
             if cursor >= window.end:
                 break
         if cursor < window.end:
-            free.append(Interval(cursor, window.end))
+            free.append(_trusted(cursor, window.end))
     return free
 
 
@@ -104,7 +118,7 @@ def free_slots(
             needed = length if gap.end == window.end else blocked
             while start + needed <= gap.end:
                 if not_before is None or start >= not_before:
-                    slots.append(Interval(start, start + length))
+                    slots.append(_trusted(start, start + length))
                 start += step
     ordered = sorted(windows)
     if all(first.end <= second.start for first, second in pairwise(ordered)):

@@ -192,9 +192,11 @@ def _grouped(secret: str) -> str:
 
 @require_POST
 def session_extend(request: HttpRequest) -> HttpResponse:
-    """Keep the session alive (every request extends it); the warning dialog calls this."""
+    """Keep the session alive; the warning dialog calls this. Always writes the session, so
+    its expiry starts again from now."""
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
+    request.session.modified = True
     return HttpResponse(status=204)
 
 

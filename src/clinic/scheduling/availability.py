@@ -306,10 +306,11 @@ def sessions_on(
 @dataclass(frozen=True)
 class SlotCheck:
     """One time checked: whether it is a bookable time at all (in a session, on its grid),
-    and the free slot if nothing else holds it."""
+    the free slot if nothing else holds it, and whether the patient is busy then."""
 
     bookable_time: bool
     slot: Slot | None
+    patient_busy: bool = False
 
 
 def slot_check(
@@ -321,6 +322,7 @@ def slot_check(
     start: datetime,
     exclude_appointment_id: int | None = None,
     resource_ids: list[int] | None = None,
+    patient_id: int | None = None,
 ) -> SlotCheck:
     """The same rules as slots_search (in a session, on its grid, clear of other appointments
     and their buffers, a resource free) for one time, with a handful of queries. Call inside
@@ -334,35 +336,37 @@ def slot_check(
     if window is None or (start - window.start) % step:
         return SlotCheck(bookable_time=False, slot=None)
     span = Interval(start, min(start + blocked, window.end))
-    clashes = Appointment.objects.filter(
-        practitioner=practitioner,
+    candidates = list(resource_ids) if resource_ids is not None else []
+    if schedule.resource_kind and resource_ids is None:
+        candidates = list(_resources_by_site(schedule).get(site.pk, []))
+    # One query for everything that could clash: the practitioner's appointments, the
+    # candidate resources' and the patient's, over the widest span that matters.
+    nearby = Appointment.objects.filter(
+        Q(practitioner=practitioner) | Q(resource_id__in=candidates) | Q(patient_id=patient_id),
         status=AppointmentStatus.BOOKED,
-        start__lt=span.end,
-        blocked_until__gt=span.start,
+        start__lt=start + blocked,
+        blocked_until__gt=start,
     )
     if exclude_appointment_id is not None:
-        clashes = clashes.exclude(pk=exclude_appointment_id)
-    if clashes.exists():
-        return SlotCheck(bookable_time=True, slot=None)
+        nearby = nearby.exclude(pk=exclude_appointment_id)
+    rows = list(
+        nearby.values_list(
+            "practitioner_id", "resource_id", "patient_id", "start", "end", "blocked_until"
+        )
+    )
+    patient_busy = any(
+        row[2] == patient_id and row[3] < start + length and row[4] > start for row in rows
+    )
+    if any(row[0] == practitioner.pk and row[3] < span.end and row[5] > span.start for row in rows):
+        return SlotCheck(bookable_time=True, slot=None, patient_busy=patient_busy)
     resource_id: int | None = None
     if schedule.resource_kind:
-        candidates = resource_ids
-        if candidates is None:
-            candidates = list(_resources_by_site(schedule).get(site.pk, []))
-        used = Appointment.objects.filter(
-            resource_id__in=candidates,
-            status=AppointmentStatus.BOOKED,
-            start__lt=start + blocked,
-            blocked_until__gt=start,
-        )
-        if exclude_appointment_id is not None:
-            used = used.exclude(pk=exclude_appointment_id)
-        taken = set(used.values_list("resource_id", flat=True))
+        taken = {row[1] for row in rows if row[1] is not None}
         resource_id = next((pk for pk in sorted(candidates) if pk not in taken), None)
         if resource_id is None:
-            return SlotCheck(bookable_time=True, slot=None)
+            return SlotCheck(bookable_time=True, slot=None, patient_busy=patient_busy)
     slot = Slot(start, start + length, practitioner.pk, site.pk, service.pk, resource_id)
-    return SlotCheck(bookable_time=True, slot=slot)
+    return SlotCheck(bookable_time=True, slot=slot, patient_busy=patient_busy)
 
 
 def slot_if_free(

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.scheduling.models import IdempotentRequest
@@ -44,6 +45,21 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
 
 
+def _claim(*, user: User, key: str, request_fingerprint: str) -> int | None:
+    """Insert the key as pending and return its row id; None if the key already exists (a
+    first request still running holds the unique index until it commits). One statement and
+    no savepoint: the insert cannot fail on a duplicate."""
+    table = IdempotentRequest._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, key, fingerprint, status_code, body, created_at) "  # noqa: S608 - the table name is the model's
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [user.pk, key, request_fingerprint, PENDING, "{}", timezone.now()],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
 def run_once(
     *,
     user: User,
@@ -66,31 +82,23 @@ def run_once(
     # One transaction: the key, the booking and its answer commit together. A second request
     # with the same key waits on the key's unique index until the first commits.
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotentRequest.objects.create(
-                    user=user,
-                    key=key,
-                    fingerprint=request_fingerprint,
-                    status_code=PENDING,
-                    body={},
-                )
-        except IntegrityError:
+        record_id = _claim(user=user, key=key, request_fingerprint=request_fingerprint)
+        if record_id is None:
             existing = IdempotentRequest.objects.get(user=user, key=key)
             if existing.fingerprint != request_fingerprint:
                 raise IdempotencyProblem(
                     "This Idempotency-Key was already used for a different request.", status=422
-                ) from None
+                )
             if existing.status_code == PENDING:
                 raise IdempotencyProblem(
                     "A request with this Idempotency-Key is still running.", status=409
-                ) from None
+                )
             return Outcome(existing.status_code, existing.body)
         outcome = handler()
         if replay(outcome):
-            IdempotentRequest.objects.filter(pk=record.pk).update(
+            IdempotentRequest.objects.filter(pk=record_id).update(
                 status_code=outcome.status, body=outcome.body
             )
         else:
-            record.delete()
+            IdempotentRequest.objects.filter(pk=record_id).delete()
     return outcome

@@ -43,6 +43,7 @@ TOO_LATE = (
 NOT_ONLINE = "This service is booked by the unit: please send a query or telephone a site."
 OVERBOOK_STAFF_ONLY = "Only reception and clinicians can overbook, and only with a reason."
 NOT_BOOKED = "This appointment is no longer booked."
+PATIENT_BUSY = "The patient already has an appointment at that time."
 BUSY = "The calendar is busy; please try again in a moment."
 
 
@@ -196,6 +197,7 @@ def _write(
         start=request.start,
         exclude_appointment_id=exclude,
         resource_ids=resource_ids,
+        patient_id=request.patient.pk,
     )
     slot = check.slot
     overbook = bool(request.overbook_reason)
@@ -206,8 +208,8 @@ def _write(
     if _pause_after_check_seconds:
         time.sleep(_pause_after_check_seconds)
     end = request.start + timedelta(minutes=schedule.duration_minutes)
-    if _patient_busy(request.patient, request.start, end, exclude):
-        raise BookingRefused("The patient already has an appointment at that time.", conflict=True)
+    if check.patient_busy:
+        raise BookingRefused(PATIENT_BUSY, conflict=True)
     values = {
         "practitioner": request.practitioner,
         "site": request.site,
@@ -248,15 +250,6 @@ def _write(
         detail + (" (overbooked)" if values["overbooked"] else ""),
     )
     return appointment
-
-
-def _patient_busy(patient: Patient, start: datetime, end: datetime, exclude: int | None) -> bool:
-    overlapping = Appointment.objects.filter(
-        patient=patient, status=AppointmentStatus.BOOKED, start__lt=end, end__gt=start
-    )
-    if exclude is not None:
-        overlapping = overlapping.exclude(pk=exclude)
-    return overlapping.exists()
 
 
 def _validate(

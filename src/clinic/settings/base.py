@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "clinic.accounts.middleware.StaffTwoFactorMiddleware",
+    "clinic.accounts.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -134,7 +135,17 @@ TASKS = {
     }
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A shared cache (Redis) when REDIS_URL is set; otherwise each process keeps its own.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions in the database by default; "django.contrib.sessions.backends.cache" with REDIS_URL
+# keeps them in Redis (fewer database round trips per request).
+SESSION_ENGINE = env_str("SESSION_ENGINE", "django.contrib.sessions.backends.db")
 
 # Sessions: only the cookies the site needs; none are set for anonymous reading.
 SESSION_COOKIE_HTTPONLY = True
@@ -180,7 +191,9 @@ LOGOUT_REDIRECT_URL = "information:home"
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_EXPIRY_WARNING_SECONDS = 120
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
+# Activity extends the session (accounts.middleware.SessionActivityMiddleware), written at
+# most once a minute rather than on every request.
+SESSION_ACTIVITY_WRITE_SECONDS = 60
 # Lockout after repeated failed sign-ins, per account and per address, within a window.
 SIGN_IN_LOCKOUT_WINDOW_SECONDS = env_int("SIGN_IN_LOCKOUT_WINDOW_SECONDS", default=15 * 60)
 SIGN_IN_LOCKOUT_PER_ACCOUNT = env_int("SIGN_IN_LOCKOUT_PER_ACCOUNT", default=5)

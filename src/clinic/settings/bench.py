@@ -1,7 +1,7 @@
 """Benchmarks only (bench/): production-like (no debug), on the benchmark's own database."""
 
 from clinic.settings.base import *  # noqa: F403
-from clinic.settings.environment import env_str
+from clinic.settings.environment import env_int, env_str
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY", "bench-only-secret-not-for-production")
@@ -12,3 +12,6 @@ WHITENOISE_AUTOREFRESH = True
 # The benchmark signs in many made-up users; hashing speed is not what it measures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# As in production: persistent database connections.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405

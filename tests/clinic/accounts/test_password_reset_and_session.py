@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core import mail
+from django.utils import timezone
 
 from tests.conftest import sign_in
 
@@ -56,10 +59,25 @@ def test_a_weak_new_password_is_refused(client, patient_user):
     assert "too short" in response.content.decode()
 
 
-def test_sessions_end_after_inactivity_and_every_request_extends_them():
+def test_sessions_end_after_inactivity():
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_TIMEOUT_SECONDS
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_EXPIRY_WARNING_SECONDS < settings.SESSION_IDLE_TIMEOUT_SECONDS
+    # Activity is written at most a minute apart: well inside the warning's two minutes.
+    assert settings.SESSION_ACTIVITY_WRITE_SECONDS < settings.SESSION_EXPIRY_WARNING_SECONDS
+
+
+def test_activity_moves_the_expiry_forward_but_not_on_every_request(client, patient_user):
+    sign_in(client, patient_user, second_factor=False)
+    session = Session.objects.get(session_key=client.session.session_key)
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(minutes=5))
+
+    client.get("/my/")
+    after_first = Session.objects.get(pk=session.pk).expire_date
+    client.get("/my/")
+    after_second = Session.objects.get(pk=session.pk).expire_date
+
+    assert after_first > timezone.now() + timedelta(minutes=25)
+    assert after_second == after_first  # written once, not again within the minute
 
 
 def test_signed_in_pages_carry_the_warning_and_a_way_to_extend(client, patient_user):

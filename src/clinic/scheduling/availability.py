@@ -311,6 +311,7 @@ class SlotCheck:
     bookable_time: bool
     slot: Slot | None
     patient_busy: bool = False
+    session_end: datetime | None = None
 
 
 def slot_check(
@@ -332,8 +333,16 @@ def slot_check(
     step = timedelta(minutes=settings.SLOT_STEP_MINUTES)
     day = start.astimezone(clinic_tz()).date()
     sessions = sessions_on(practitioner=practitioner, site=site, day=day, service=service)
-    window = next((w for w in sessions if w.start <= start and start + length <= w.end), None)
-    if window is None or (start - window.start) % step:
+    # Any session containing the time whose grid it is on (sessions can overlap).
+    window = next(
+        (
+            w
+            for w in sessions
+            if w.start <= start and start + length <= w.end and not (start - w.start) % step
+        ),
+        None,
+    )
+    if window is None:
         return SlotCheck(bookable_time=False, slot=None)
     span = Interval(start, min(start + blocked, window.end))
     candidates = list(resource_ids) if resource_ids is not None else []

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from clinic.accounts.models import Role, User
@@ -43,6 +44,7 @@ TOO_LATE = (
 NOT_ONLINE = "This service is booked by the unit: please send a query or telephone a site."
 OVERBOOK_STAFF_ONLY = "Only reception and clinicians can overbook, and only with a reason."
 NOT_BOOKED = "This appointment is no longer booked."
+TOO_FAR = "We book up to {days} days ahead. Choose an earlier time."
 PATIENT_BUSY = "The patient already has an appointment at that time."
 BUSY = "The calendar is busy; please try again in a moment."
 
@@ -157,9 +159,9 @@ def _working_at(request: BookingRequest, schedule: ServiceSchedule) -> bool:
 
 
 def _lock(request: BookingRequest, schedule: ServiceSchedule) -> list[int]:
-    """Take the row locks once, late and in primary-key order: the practitioner, the
-    resources of the kind the service needs at the site, the patient. Waits at most
-    BOOKING_LOCK_TIMEOUT_MS on PostgreSQL. Returns the resources' ids."""
+    """Take the row locks once, late and in primary-key order: (the appointment being moved,
+    already), the practitioner, the resources of the kind the service needs at the site, the
+    patient. Returns the resources' ids."""
     resources = Resource.objects.filter(
         site=request.site, kind=schedule.resource_kind, is_active=True
     ).order_by("pk")
@@ -167,9 +169,6 @@ def _lock(request: BookingRequest, schedule: ServiceSchedule) -> list[int]:
         resources = resources.none()
     if not _locks_enabled:
         return list(resources.values_list("pk", flat=True))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
     Practitioner.objects.select_for_update().filter(pk=request.practitioner.pk).values_list(
         "pk"
     ).first()
@@ -178,24 +177,44 @@ def _lock(request: BookingRequest, schedule: ServiceSchedule) -> list[int]:
     return resource_ids
 
 
+def _set_lock_timeout() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
+
+
+def _lock_appointment(appointment_id: int) -> Appointment:
+    """The appointment row, locked first (before practitioner, resources and patient, the
+    order every change follows), with its current status."""
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient", "service", "practitioner", "site")
+        .get(pk=appointment_id)
+    )
+
+
 def _write(
     context: AuditContext,
     request: BookingRequest,
     schedule: ServiceSchedule,
     *,
-    existing: Appointment | None,
+    existing_id: int | None,
 ) -> Appointment:
     """Inside the transaction: lock, check, write. Raises BookingRefused: 422 for a time
     that is not a bookable time at all, 409 for one another booking holds."""
+    _set_lock_timeout()
+    existing = None
+    if existing_id is not None:
+        existing = _lock_appointment(existing_id)
+        _require_changeable(context, existing)
     resource_ids = _lock(request, schedule)
-    exclude = existing.pk if existing else None
     check = slot_check(
         service=request.service,
         schedule=schedule,
         practitioner=request.practitioner,
         site=request.site,
         start=request.start,
-        exclude_appointment_id=exclude,
+        exclude_appointment_id=existing_id,
         resource_ids=resource_ids,
         patient_id=request.patient.pk,
     )
@@ -207,9 +226,14 @@ def _write(
         raise BookingRefused(SLOT_TAKEN, conflict=True)
     if _pause_after_check_seconds:
         time.sleep(_pause_after_check_seconds)
-    end = request.start + timedelta(minutes=schedule.duration_minutes)
     if check.patient_busy:
         raise BookingRefused(PATIENT_BUSY, conflict=True)
+    end = request.start + timedelta(minutes=schedule.duration_minutes)
+    # The buffer is kept up to the session's end, as the search does (the last slot of a
+    # session needs none), so the database's constraint judges the same span.
+    blocked_until = end + timedelta(minutes=schedule.buffer_minutes)
+    if check.session_end is not None:
+        blocked_until = max(end, min(blocked_until, check.session_end))
     values = {
         "practitioner": request.practitioner,
         "site": request.site,
@@ -217,7 +241,7 @@ def _write(
         "resource_id": slot.resource_id if slot else None,
         "start": request.start,
         "end": end,
-        "blocked_until": end + timedelta(minutes=schedule.buffer_minutes),
+        "blocked_until": blocked_until,
         "overbooked": overbook and slot is None,
         "overbook_reason": request.overbook_reason if overbook and slot is None else "",
     }
@@ -230,7 +254,7 @@ def _write(
         old_start = existing.start
         for name, value in values.items():
             setattr(existing, name, value)
-        existing.save()
+        existing.save(update_fields=[*(n.removesuffix("_id") for n in values), "updated_at"])
         appointment, kind = existing, AppointmentChange.Kind.RESCHEDULED
     reason = values["overbook_reason"] and f"overbooked: {values['overbook_reason']}"
     AppointmentChange.objects.create(
@@ -252,24 +276,43 @@ def _write(
     return appointment
 
 
+def _offered(request: BookingRequest) -> bool:
+    """The practitioner is active and provides the service, and the site offers it."""
+    site_offers = Site.services.through.objects.filter(
+        site_id=request.site.pk, service_id=request.service.pk
+    )
+    return bool(
+        Practitioner.objects.filter(
+            pk=request.practitioner.pk, is_active=True, services=request.service
+        )
+        .filter(Exists(site_offers))
+        .exists()
+    )
+
+
 def _validate(
     context: AuditContext, request: BookingRequest, schedule: ServiceSchedule | None
 ) -> ServiceSchedule:
+    """The checks that need no lock. The time itself is checked once, under the lock."""
     if schedule is None:
         raise BookingRefused(NOT_A_SLOT)
-    if request.start <= timezone.now():
-        raise BookingRefused(IN_THE_PAST)
-    if request.start > timezone.now() + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+    now = timezone.now()
+    if request.start.tzinfo is None:
         raise BookingRefused(NOT_A_SLOT)
+    if request.start <= now:
+        raise BookingRefused(IN_THE_PAST)
+    if request.start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        raise BookingRefused(TOO_FAR.format(days=settings.BOOKING_HORIZON_DAYS))
     staff = _is_staff(context.actor)
     if not staff and not schedule.bookable_online:
         raise BookingRefused(NOT_ONLINE)
+    if not _offered(request):
+        raise BookingRefused(NOT_A_SLOT)
     if request.overbook_reason:
         if not staff:
             raise BookingRefused(OVERBOOK_STAFF_ONLY)
         if not _working_at(request, schedule):
             raise BookingRefused(NOT_A_SLOT)
-    # Whether the time is free is checked once, under the lock (_write).
     return schedule
 
 
@@ -278,15 +321,15 @@ def _run(
     request: BookingRequest,
     schedule: ServiceSchedule,
     *,
-    existing: Appointment | None,
+    existing_id: int | None,
 ) -> Appointment:
-    """One transaction around the locked write; lock timeouts and constraint violations
-    become refusals the caller can answer with 409."""
+    """One transaction around the locked write; lock timeouts, deadlocks and constraint
+    violations become refusals the caller answers with 409."""
     try:
         with transaction.atomic():
-            return _write(context, request, schedule, existing=existing)
+            return _write(context, request, schedule, existing_id=existing_id)
     except OperationalError as error:
-        if "lock" in str(error).lower():
+        if _is_lock_error(error):
             raise BookingBusy from None
         raise
     except IntegrityError:
@@ -294,11 +337,40 @@ def _run(
         raise BookingRefused(SLOT_TAKEN, conflict=True) from None
 
 
+def _is_lock_error(error: OperationalError) -> bool:
+    text = str(error).lower()
+    return "lock" in text or "deadlock" in text
+
+
+def _audited_refusal(
+    context: AuditContext, action: AuditAction, patient: Patient | None, refusal: BookingRefused
+) -> None:
+    """A refused change is a refused write: it goes in the audit trail with its reason."""
+    _audit(context, action, None, patient, f"refused: {refusal.message}"[:200], allowed=False)
+
+
 def appointment_book(*, context: AuditContext, request: BookingRequest) -> Appointment:
     """Book an appointment: a patient for themselves, reception and clinicians for anyone."""
     _check_access(context, request.patient, AuditAction.CREATE)
-    schedule = _validate(context, request, _schedule_of(request.service))
-    return _run(context, request, schedule, existing=None)
+    try:
+        schedule = _validate(context, request, _schedule_of(request.service))
+        return _run(context, request, schedule, existing_id=None)
+    except BookingRefused as refusal:
+        _audited_refusal(context, AuditAction.CREATE, request.patient, refusal)
+        raise
+
+
+def _existing(context: AuditContext, appointment_id: int, action: AuditAction) -> Appointment:
+    appointment = (
+        Appointment.objects.select_related("patient", "service", "practitioner", "site")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        _audit(context, action, None, None, f"no such appointment {appointment_id}", allowed=False)
+        raise AccessRefused(reveal=False)
+    _check_access(context, appointment.patient, action, appointment)
+    return appointment
 
 
 def appointment_reschedule(
@@ -308,20 +380,10 @@ def appointment_reschedule(
     start: datetime,
     practitioner: Practitioner | None = None,
     site: Site | None = None,
-    reason: str = "",
 ) -> Appointment:
-    """Move an appointment to another free time (and optionally practitioner or site)."""
-    appointment = (
-        Appointment.objects.select_related("patient", "service", "practitioner", "site")
-        .filter(pk=appointment_id)
-        .first()
-    )
-    if appointment is None:
-        raise AccessRefused(reveal=False)
-    _check_access(context, appointment.patient, AuditAction.UPDATE, appointment)
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise BookingRefused(NOT_BOOKED)
-    _within_cutoff(context, appointment)
+    """Move an appointment to another free time (and optionally practitioner or site): the
+    same checks as booking; status and cut-off checked again on the locked row."""
+    appointment = _existing(context, appointment_id, AuditAction.UPDATE)
     request = BookingRequest(
         patient=appointment.patient,
         service=appointment.service,
@@ -329,35 +391,52 @@ def appointment_reschedule(
         site=site or appointment.site,
         start=start,
     )
-    schedule = _schedule_of(appointment.service)
-    if schedule is None or start <= timezone.now():
-        raise BookingRefused(IN_THE_PAST if schedule else NOT_A_SLOT)
-    return _run(context, request, schedule, existing=appointment)
+    try:
+        _require_changeable(context, appointment)
+        schedule = _validate(context, request, _schedule_of(appointment.service))
+        return _run(context, request, schedule, existing_id=appointment.pk)
+    except BookingRefused as refusal:
+        _audited_refusal(context, AuditAction.UPDATE, appointment.patient, refusal)
+        raise
+
+
+def _require_changeable(context: AuditContext, appointment: Appointment) -> None:
+    """Only a booked appointment, outside the patient's cut-off, can be moved or cancelled."""
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise BookingRefused(NOT_BOOKED)
+    _within_cutoff(context, appointment)
 
 
 def appointment_cancel(*, context: AuditContext, appointment_id: int, reason: str) -> Appointment:
     """Cancel an appointment, with who and why."""
-    appointment = Appointment.objects.select_related("patient").filter(pk=appointment_id).first()
-    if appointment is None:
-        raise AccessRefused(reveal=False)
-    _check_access(context, appointment.patient, AuditAction.UPDATE, appointment)
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise BookingRefused(NOT_BOOKED)
-    _within_cutoff(context, appointment)
-    with transaction.atomic():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if locked.status != AppointmentStatus.BOOKED:
-            raise BookingRefused(NOT_BOOKED)
-        locked.status = AppointmentStatus.CANCELLED
-        locked.save(update_fields=["status", "updated_at"])
-        AppointmentChange.objects.create(
-            appointment=locked,
-            kind=AppointmentChange.Kind.CANCELLED,
-            changed_by=_actor(context),
-            reason=reason,
-            old_start=locked.start,
-        )
-        _audit(
-            context, AuditAction.UPDATE, locked, appointment.patient, f"cancelled: {reason}"[:200]
-        )
-    return locked
+    appointment = _existing(context, appointment_id, AuditAction.UPDATE)
+    try:
+        return _cancel(context, appointment, reason)
+    except BookingRefused as refusal:
+        _audited_refusal(context, AuditAction.UPDATE, appointment.patient, refusal)
+        raise
+
+
+def _cancel(context: AuditContext, appointment: Appointment, reason: str) -> Appointment:
+    try:
+        with transaction.atomic():
+            _set_lock_timeout()
+            locked = _lock_appointment(appointment.pk)
+            _require_changeable(context, locked)
+            locked.status = AppointmentStatus.CANCELLED
+            locked.save(update_fields=["status", "updated_at"])
+            AppointmentChange.objects.create(
+                appointment=locked,
+                kind=AppointmentChange.Kind.CANCELLED,
+                changed_by=_actor(context),
+                reason=reason,
+                old_start=locked.start,
+            )
+            _audit(
+                context, AuditAction.UPDATE, locked, locked.patient, f"cancelled: {reason}"[:200]
+            )
+            return locked
+    except OperationalError as error:
+        if _is_lock_error(error):
+            raise BookingBusy from None
+        raise

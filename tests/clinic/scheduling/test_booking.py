@@ -132,7 +132,10 @@ def test_reception_overbooks_only_with_a_reason_and_within_hours(calendar):
 
     assert overbooked.overbooked
     assert overbooked.overbook_reason == "Urgent review after toxin"
-    assert "overbooked" in AuditEntry.objects.filter(action="create").order_by("pk").last().detail
+    overbook_audit = AuditEntry.objects.get(object_type="appointment", object_id=str(overbooked.pk))
+    assert "overbooked" in overbook_audit.detail
+    refusal = AuditEntry.objects.filter(action="create", outcome="refused").get()
+    assert services.NOT_A_SLOT in refusal.detail
 
 
 def test_patients_cannot_overbook(calendar, patient_user):

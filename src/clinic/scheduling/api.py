@@ -9,15 +9,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
+from pydantic import AwareDatetime
 
 from clinic.accounts.models import Role, User
 from clinic.api_types import PlainText, Slug
-from clinic.audit.models import AuditChannel
-from clinic.audit.services import AuditContext
+from clinic.audit.models import AuditAction, AuditChannel, AuditOutcome
+from clinic.audit.services import AuditContext, audit_record
 from clinic.directory.models import Practitioner, Service, Site
 from clinic.records.access import AccessRefused
 from clinic.records.models import Patient
@@ -74,13 +76,13 @@ class BookIn(Schema):
     service: Slug
     site: Slug
     practitioner: Slug
-    start: datetime
+    start: AwareDatetime = Field(description="With its UTC offset, e.g. 2026-12-01T09:00:00Z.")
     patient_id: int | None = Field(None, description="Reception and clinicians: whom to book.")
     overbook_reason: PlainText = Field("", max_length=200)
 
 
 class RescheduleIn(Schema):
-    start: datetime
+    start: AwareDatetime = Field(description="With its UTC offset, e.g. 2026-12-01T09:00:00Z.")
     site: Slug | None = None
     practitioner: Slug | None = None
 
@@ -163,6 +165,11 @@ def search_slots(request: HttpRequest, search: Query[SlotSearch]) -> list[SlotOu
         raise BookingProblem(
             "date_to", f"a search covers at most {settings.SLOT_SEARCH_MAX_DAYS} days"
         )
+    if search.date_from > local_today() + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        raise BookingProblem(
+            "date_from",
+            f"bookings open at most {settings.BOOKING_HORIZON_DAYS} days ahead",
+        )
     site = _get(Site, "site", search.site)
     query = availability.SlotQuery(
         service=_get(Service, "service", search.service),
@@ -191,10 +198,20 @@ def first_slot(request: HttpRequest, search: Query[FirstSearch]) -> Any:
     return _slot_out(slot, _names([slot]))
 
 
-def _patient_for(user: User, patient_id: int | None) -> Patient:
+def _patient_for(request: HttpRequest, user: User, patient_id: int | None) -> Patient:
     if user.role == Role.PATIENT:
         patient = Patient.objects.filter(user=user).first()
         if patient is None or (patient_id is not None and patient_id != patient.pk):
+            # A patient naming someone else's record is an attempt worth recording.
+            audit_record(
+                context=_context(request),
+                action=AuditAction.CREATE,
+                outcome=AuditOutcome.REFUSED,
+                object_type="appointment",
+                object_id="",
+                patient=None,
+                detail=f"patient booking for patient id {patient_id}",
+            )
             raise AccessRefused(reveal=False)
         return patient
     if patient_id is None:
@@ -218,6 +235,21 @@ def _conflict(refusal: services.BookingRefused) -> Outcome:
     )
 
 
+def _refused(refusal: AccessRefused) -> Outcome:
+    if refusal.reveal:
+        return Outcome(403, {"detail": "You do not have access to this.", "errors": []})
+    return Outcome(404, {"detail": "Not found.", "errors": []})
+
+
+def _problem(problem: BookingProblem) -> Outcome:
+    error = {
+        "parameter": problem.field,
+        "in": "body",
+        "message": f"{problem.field}: {problem.message}",
+    }
+    return Outcome(422, {"detail": "Invalid booking request.", "errors": [error]})
+
+
 def _answer(outcome: Outcome, *, busy: bool = False) -> HttpResponse:
     response = HttpResponse(
         json.dumps(outcome.body), status=outcome.status, content_type="application/json"
@@ -229,6 +261,7 @@ def _answer(outcome: Outcome, *, busy: bool = False) -> HttpResponse:
 
 def _idempotent(request: HttpRequest, handler: Callable[[], Outcome]) -> HttpResponse:
     busy = {"value": False}
+    refused = {"value": False}
 
     def guarded() -> Outcome:
         try:
@@ -238,6 +271,14 @@ def _idempotent(request: HttpRequest, handler: Callable[[], Outcome]) -> HttpRes
             return _conflict(error)
         except services.BookingRefused as refusal:
             return _conflict(refusal)
+        # Answered here, not by the API's handlers, so the transaction around a keyed
+        # request commits the refusal's audit entry instead of rolling it back.
+        except AccessRefused as refusal:
+            refused["value"] = True
+            return _refused(refusal)
+        except BookingProblem as problem:
+            refused["value"] = True
+            return _problem(problem)
 
     try:
         outcome = run_once(
@@ -245,8 +286,13 @@ def _idempotent(request: HttpRequest, handler: Callable[[], Outcome]) -> HttpRes
             key=request.headers.get("Idempotency-Key"),
             request_fingerprint=fingerprint(request.method or "", request.path, request.body),
             handler=guarded,
-            replay=lambda _outcome: not busy["value"],
+            replay=lambda _outcome: not (busy["value"] or refused["value"]),
         )
+    except OperationalError as error:
+        # A lock wait on the idempotency key itself: as busy as any other lock.
+        if not services.is_lock_error(error):
+            raise
+        return _answer(_conflict(services.BookingBusy()), busy=True)
     except IdempotencyProblem as problem:
         response = _answer(
             Outcome(
@@ -277,7 +323,7 @@ def book(request: HttpRequest, payload: BookIn) -> HttpResponse:
         appointment = services.appointment_book(
             context=_context(request),
             request=services.BookingRequest(
-                patient=_patient_for(user, payload.patient_id),
+                patient=_patient_for(request, user, payload.patient_id),
                 service=_get(
                     Service.objects.select_related("schedule"), "service", payload.service
                 ),

@@ -329,7 +329,7 @@ def _run(
         with transaction.atomic():
             return _write(context, request, schedule, existing_id=existing_id)
     except OperationalError as error:
-        if _is_lock_error(error):
+        if is_lock_error(error):
             raise BookingBusy from None
         raise
     except IntegrityError:
@@ -337,7 +337,8 @@ def _run(
         raise BookingRefused(SLOT_TAKEN, conflict=True) from None
 
 
-def _is_lock_error(error: OperationalError) -> bool:
+def is_lock_error(error: OperationalError) -> bool:
+    """A lock wait that ran out (lock_timeout) or a deadlock PostgreSQL broke."""
     text = str(error).lower()
     return "lock" in text or "deadlock" in text
 
@@ -437,6 +438,6 @@ def _cancel(context: AuditContext, appointment: Appointment, reason: str) -> App
             )
             return locked
     except OperationalError as error:
-        if _is_lock_error(error):
+        if is_lock_error(error):
             raise BookingBusy from None
         raise

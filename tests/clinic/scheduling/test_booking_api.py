@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from clinic.accounts.models import Role
+from clinic.audit.models import AuditEntry
 from clinic.scheduling.forms import local_today
 from clinic.scheduling.models import Appointment, IdempotentRequest
 from tests import factories
@@ -62,6 +63,7 @@ def test_slot_search_lists_free_times(client, calendar, patient_user):
         ({"service": "nope", "date_from": None, "date_to": None}, "service"),
         ({"service": "toxin", "date_from": None, "date_to": "year"}, "date_to"),
         ({"service": "toxin", "date_from": None, "date_to": "before"}, "date_to"),
+        ({"service": "toxin", "date_from": "beyond", "date_to": "beyond"}, "date_from"),
         ({"service": "BAD SLUG", "date_from": None, "date_to": None}, "service"),
     ],
 )
@@ -73,6 +75,7 @@ def test_bad_slot_searches_are_422_naming_the_parameter(
     values = {
         "year": (today + timedelta(days=365)).isoformat(),
         "before": (today - timedelta(days=1)).isoformat(),
+        "beyond": (today + timedelta(days=366)).isoformat(),
     }
     query = {
         k: (values.get(v, v) if v is not None else today.isoformat()) for k, v in params.items()
@@ -162,6 +165,8 @@ def test_a_taken_slot_is_409_with_a_clear_body(client, calendar, patient_user):
     [
         {"start": "2000-01-01T09:00:00Z"},
         {"start": "tomorrow"},
+        {"start": "2030-01-01T09:00:00"},
+        {"start": 12},
         {"practitioner": "nobody"},
         {"site": "<script>"},
         {"overbook_reason": "x" * 201},
@@ -190,6 +195,42 @@ def test_a_patient_naming_another_patient_is_404(client, calendar, patient_user,
 
     assert response.status_code == 404
     assert not Appointment.objects.exists()
+
+
+def test_a_keyed_request_for_another_patient_is_404_and_the_attempt_is_audited(
+    client, calendar, patient_user, other_patient
+):
+    sign_in(client, patient_user, second_factor=False)
+    body = _body(calendar, calendar.at(next_weekday(2), 9), patient_id=other_patient.pk)
+
+    response = _post(client, "/api/v1/appointments", body, **{"Idempotency-Key": "try-1"})
+
+    assert response.status_code == 404
+    assert not Appointment.objects.exists()
+    # The refusal is not stored for replay, and its audit entry survived the transaction.
+    assert not IdempotentRequest.objects.exists()
+    assert AuditEntry.objects.filter(
+        actor=patient_user, object_type="appointment", outcome="refused"
+    ).exists()
+
+
+def test_a_keyed_request_with_a_bad_slug_is_422_and_can_be_corrected(
+    client, calendar, patient_user
+):
+    sign_in(client, patient_user, second_factor=False)
+    good = _body(calendar, calendar.at(next_weekday(2), 9))
+
+    wrong = _post(
+        client,
+        "/api/v1/appointments",
+        good | {"site": "no-such-site"},
+        **{"Idempotency-Key": "fix-1"},
+    )
+    corrected = _post(client, "/api/v1/appointments", good, **{"Idempotency-Key": "fix-1"})
+
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["parameter"] == "site"
+    assert corrected.status_code == 201
 
 
 def test_reception_books_for_a_patient_and_must_say_whom(client, calendar, staff):

@@ -18,7 +18,8 @@ from clinic.accounts.models import Role, User
 from clinic.audit.models import AuditChannel
 from clinic.audit.services import AuditContext
 from clinic.directory.models import Practitioner, Site
-from clinic.records.access import AccessRefused
+from clinic.records import selectors as records_selectors
+from clinic.records.access import AccessRefused, DataCategory
 from clinic.records.models import Patient
 from clinic.scheduling import availability, selectors, services
 from clinic.scheduling.forms import (
@@ -28,6 +29,7 @@ from clinic.scheduling.forms import (
     ConfirmForm,
     local_today,
 )
+from clinic.scheduling.models import Appointment
 
 SEARCH_DAYS = 7
 
@@ -64,13 +66,20 @@ def book(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         sites = (data["site"],) if data["site"] else ()
+        # The appointment being moved frees its own time: offer it too (if it is theirs).
+        moving = _appointment_or_404(request, data["reschedule"]) if data["reschedule"] else None
+        context["moving"] = moving
         if data["date"] is None:
             first = availability.first_available(service=data["service"], sites=sites)
             slots = [first] if first else []
             context["first_available"] = True
         else:
             query = availability.SlotQuery(
-                service=data["service"], date_from=data["date"], date_to=data["date"], sites=sites
+                service=data["service"],
+                date_from=data["date"],
+                date_to=data["date"],
+                sites=sites,
+                exclude_appointment_id=moving.pk if moving else None,
             )
             slots = availability.slots_search(
                 query, not_before=datetime.now(tz=availability.clinic_tz())
@@ -78,6 +87,17 @@ def book(request: HttpRequest) -> HttpResponse:
         context["slots"] = _slot_rows(slots, request, data)
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "scheduling/book.html", context, status=status)
+
+
+def _appointment_or_404(request: HttpRequest, appointment_id: int) -> Appointment:
+    try:
+        return selectors.appointment_for_user(
+            context=_context(request), appointment_id=appointment_id
+        )
+    except selectors.AppointmentNotFound:
+        raise Http404("No such appointment") from None
+    except AccessRefused as error:
+        raise _refused(error) from None
 
 
 def _slot_rows(
@@ -118,10 +138,14 @@ def confirm(request: HttpRequest) -> HttpResponse:
         )
     data = form.cleaned_data
     patient = _patient_for(request, user, data.get("patient") or "")
+    back = {"service": data["service"].slug, "site": data["site"].slug}
+    if _is_staff(user):
+        back["patient"] = patient.hospital_number
+    if data.get("reschedule"):
+        back["reschedule"] = str(data["reschedule"])
+    page = {"form": form, "data": data, "patient": patient, "back_query": urlencode(back)}
     if request.method == "GET":
-        return render(
-            request, "scheduling/confirm.html", {"form": form, "data": data, "patient": patient}
-        )
+        return render(request, "scheduling/confirm.html", page)
     try:
         if data.get("reschedule"):
             appointment = services.appointment_reschedule(
@@ -147,9 +171,9 @@ def confirm(request: HttpRequest) -> HttpResponse:
         raise _refused(error) from None
     except services.BookingRefused as refusal:
         form.add_error(None, refusal.message)
-        context = {"form": form, "data": data, "patient": patient, "conflict": refusal.conflict}
+        page["conflict"] = refusal.conflict
         return render(
-            request, "scheduling/confirm.html", context, status=409 if refusal.conflict else 400
+            request, "scheduling/confirm.html", page, status=409 if refusal.conflict else 400
         )
     messages.success(
         request,
@@ -161,12 +185,19 @@ def confirm(request: HttpRequest) -> HttpResponse:
 
 
 def _patient_for(request: HttpRequest, user: User, hospital_number: str) -> Patient:
+    """The patient being booked for; staff see their name, so that read is checked and
+    audited."""
     if not _is_staff(user):
         return _own_patient(request)
-    patient = Patient.objects.filter(hospital_number__iexact=hospital_number.strip()).first()
-    if patient is None:
+    found = Patient.objects.filter(hospital_number__iexact=hospital_number.strip()).first()
+    if found is None:
         raise Http404("No such patient")
-    return patient
+    try:
+        return records_selectors.patient_for_user(
+            context=_context(request), patient_id=found.pk, category=DataCategory.APPOINTMENTS
+        )
+    except AccessRefused as error:
+        raise _refused(error) from None
 
 
 @login_required
@@ -270,6 +301,7 @@ def _calendar(request: HttpRequest, *, days: int, template: str) -> HttpResponse
         "columns": columns,
         "site": data["site"],
         "first_day": first_day,
+        "filters": urlencode(base),
         "previous": urlencode(base | {"date": (first_day - step).isoformat()}),
         "next": urlencode(base | {"date": (first_day + step).isoformat()}),
         "today": local_today(),

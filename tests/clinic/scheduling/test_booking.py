@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
@@ -415,3 +416,81 @@ def test_calendar_rejects_bad_filters(client, calendar, staff):
         client.get("/appointments/week/", {"site": "test-site", "date": "1066-10-14"}).status_code
         == 400
     )
+
+
+def test_moving_an_appointment_offers_its_own_time_and_keeps_the_search(
+    client, calendar, patient_user
+):
+    day = next_weekday(1)
+    mine = services.appointment_book(
+        context=_context(patient_user), request=_request(calendar, calendar.at(day, 9))
+    )
+    sign_in(client, patient_user, second_factor=False)
+
+    search = client.get(
+        "/appointments/book/",
+        {"service": "toxin", "site": "test-site", "date": day.isoformat(), "reschedule": mine.pk},
+    ).content.decode()
+    confirm = client.get(
+        "/appointments/book/confirm/",
+        {
+            "service": "toxin",
+            "site": "test-site",
+            "practitioner": "dr-test",
+            "start": calendar.at(day, 10).isoformat(),
+            "reschedule": mine.pk,
+        },
+    ).content.decode()
+
+    assert "Now booked:" in search
+    # 09:00 is the patient's own time: moving within the day must still offer it.
+    assert urlencode({"start": calendar.at(day, 9).isoformat()}) in search
+    assert f"reschedule={mine.pk}" in confirm
+    assert "site=test-site" in confirm
+    assert "Reason for overbooking" not in confirm
+
+
+def test_moving_someone_elses_appointment_is_404_before_any_search(client, calendar, patient_user):
+    theirs = services.appointment_book(
+        context=_context(factories.user(role=Role.RECEPTION)),
+        request=_request(calendar, calendar.at(next_weekday(2), 9), patient=factories.patient()),
+    )
+    sign_in(client, patient_user, second_factor=False)
+
+    response = client.get("/appointments/book/", {"service": "toxin", "reschedule": theirs.pk})
+
+    assert response.status_code == 404
+    assert AuditEntry.objects.filter(
+        object_type="appointment", outcome="refused", patient=theirs.patient
+    ).exists()
+
+
+def test_reception_seeing_whom_they_book_for_is_audited(client, calendar, staff):
+    sign_in(client, staff[Role.RECEPTION])
+
+    client.get(
+        "/appointments/book/confirm/",
+        {
+            "service": "toxin",
+            "site": "test-site",
+            "practitioner": "dr-test",
+            "start": calendar.at(next_weekday(3), 9).isoformat(),
+            "patient": calendar.patient.hospital_number,
+        },
+    )
+
+    assert AuditEntry.objects.filter(
+        actor=staff[Role.RECEPTION], action="read", object_type="patient", patient=calendar.patient
+    ).exists()
+
+
+def test_calendar_links_keep_the_practitioner_filter(client, calendar, staff):
+    sign_in(client, staff[Role.RECEPTION])
+    day = next_weekday(4)
+
+    week_page = client.get(
+        "/appointments/week/",
+        {"site": "test-site", "date": day.isoformat(), "practitioner": "dr-test"},
+    ).content.decode()
+
+    assert "/appointments/day/?site=test-site&amp;practitioner=dr-test&amp;date=" in week_page

@@ -267,21 +267,41 @@ def first_available(
     sites: tuple[Site, ...] = (),
     practitioner: Practitioner | None = None,
     days: int = 62,
+    moving: Appointment | None = None,
 ) -> Slot | None:
-    """The earliest free slot from now, searching ``days`` ahead a week at a time."""
+    """The earliest free slot from now, searching ``days`` ahead a week at a time
+    (``moving``: the appointment being moved; see other_times)."""
     now = timezone.now()
     today = now.astimezone(clinic_tz()).date()
     start = today
     while start <= today + timedelta(days=days):
         end = min(start + timedelta(days=6), today + timedelta(days=days))
         query = SlotQuery(
-            service=service, date_from=start, date_to=end, sites=sites, practitioner=practitioner
+            service=service,
+            date_from=start,
+            date_to=end,
+            sites=sites,
+            practitioner=practitioner,
+            exclude_appointment_id=moving.pk if moving else None,
         )
-        found = slots_search(query, not_before=now)
+        found = other_times(slots_search(query, not_before=now), moving)
         if found:
             return found[0]
         start = end + timedelta(days=1)
     return None
+
+
+def other_times(slots: list[Slot], moving: Appointment | None) -> list[Slot]:
+    """Slots for moving an appointment: searched as if it were gone (so the times around it
+    are offered), less its own time with its own practitioner and site."""
+    if moving is None:
+        return slots
+    return [
+        slot
+        for slot in slots
+        if (slot.start, slot.practitioner_id, slot.site_id)
+        != (moving.start, moving.practitioner_id, moving.site_id)
+    ]
 
 
 def sessions_on(
@@ -367,15 +387,21 @@ def slot_check(
         row[2] == patient_id and row[3] < start + length and row[4] > start for row in rows
     )
     if any(row[0] == practitioner.pk and row[3] < span.end and row[5] > span.start for row in rows):
-        return SlotCheck(bookable_time=True, slot=None, patient_busy=patient_busy)
+        return SlotCheck(
+            bookable_time=True, slot=None, patient_busy=patient_busy, session_end=window.end
+        )
     resource_id: int | None = None
     if schedule.resource_kind:
         taken = {row[1] for row in rows if row[1] is not None}
         resource_id = next((pk for pk in sorted(candidates) if pk not in taken), None)
         if resource_id is None:
-            return SlotCheck(bookable_time=True, slot=None, patient_busy=patient_busy)
+            return SlotCheck(
+                bookable_time=True, slot=None, patient_busy=patient_busy, session_end=window.end
+            )
     slot = Slot(start, start + length, practitioner.pk, site.pk, service.pk, resource_id)
-    return SlotCheck(bookable_time=True, slot=slot, patient_busy=patient_busy)
+    return SlotCheck(
+        bookable_time=True, slot=slot, patient_busy=patient_busy, session_end=window.end
+    )
 
 
 def slot_if_free(

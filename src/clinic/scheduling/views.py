@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic.accounts.models import Role, User
 from clinic.audit.models import AuditChannel
 from clinic.audit.services import AuditContext
-from clinic.directory.models import Practitioner, Site
+from clinic.directory.models import Practitioner, Service, Site
 from clinic.records import selectors as records_selectors
 from clinic.records.access import AccessRefused, DataCategory
 from clinic.records.models import Patient
@@ -32,6 +32,10 @@ from clinic.scheduling.forms import (
 from clinic.scheduling.models import Appointment
 
 SEARCH_DAYS = 7
+MOVE_KEEPS_SERVICE = (
+    "A moved appointment keeps its service. To change the service, cancel it and book again."
+)
+MOVE_KEEPS_PATIENT = "This appointment belongs to another patient."
 
 
 def _context(request: HttpRequest) -> AuditContext:
@@ -66,11 +70,17 @@ def book(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         sites = (data["site"],) if data["site"] else ()
-        # The appointment being moved frees its own time: offer it too (if it is theirs).
+        # The appointment being moved frees the times around it (if it is theirs).
         moving = _appointment_or_404(request, data["reschedule"]) if data["reschedule"] else None
         context["moving"] = moving
+        mismatch = _moving_mismatch(moving, data["service"], data.get("patient"))
+        if mismatch:
+            form.add_error(None, mismatch)
+            return render(request, "scheduling/book.html", context, status=400)
         if data["date"] is None:
-            first = availability.first_available(service=data["service"], sites=sites)
+            first = availability.first_available(
+                service=data["service"], sites=sites, moving=moving
+            )
             slots = [first] if first else []
             context["first_available"] = True
         else:
@@ -81,12 +91,29 @@ def book(request: HttpRequest) -> HttpResponse:
                 sites=sites,
                 exclude_appointment_id=moving.pk if moving else None,
             )
-            slots = availability.slots_search(
-                query, not_before=datetime.now(tz=availability.clinic_tz())
+            slots = availability.other_times(
+                availability.slots_search(
+                    query, not_before=datetime.now(tz=availability.clinic_tz())
+                ),
+                moving,
             )
         context["slots"] = _slot_rows(slots, request, data)
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "scheduling/book.html", context, status=status)
+
+
+def _moving_mismatch(
+    moving: Appointment | None, service: Service, patient: Patient | None
+) -> str | None:
+    """A move keeps the appointment's patient and service; a search or confirmation that
+    names others (an edited address) is refused rather than silently ignored."""
+    if moving is None:
+        return None
+    if service != moving.service:
+        return MOVE_KEEPS_SERVICE
+    if patient is not None and patient != moving.patient:
+        return MOVE_KEEPS_PATIENT
+    return None
 
 
 def _appointment_or_404(request: HttpRequest, appointment_id: int) -> Appointment:
@@ -138,6 +165,14 @@ def confirm(request: HttpRequest) -> HttpResponse:
         )
     data = form.cleaned_data
     patient = _patient_for(request, user, data.get("patient") or "")
+    if data.get("reschedule"):
+        moving = _appointment_or_404(request, data["reschedule"])
+        mismatch = _moving_mismatch(moving, data["service"], patient)
+        if mismatch:
+            form.add_error(None, mismatch)
+            return render(
+                request, "scheduling/confirm.html", {"form": form, "invalid": True}, status=400
+            )
     back = {"service": data["service"].slug, "site": data["site"].slug}
     if _is_staff(user):
         back["patient"] = patient.hospital_number
@@ -171,7 +206,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
         raise _refused(error) from None
     except services.BookingRefused as refusal:
         form.add_error(None, refusal.message)
-        page["conflict"] = refusal.conflict
+        # Staff may overbook a time another booking holds, not a busy patient or a lock wait.
+        page["offer_overbook"] = refusal.message == services.SLOT_TAKEN
         return render(
             request, "scheduling/confirm.html", page, status=409 if refusal.conflict else 400
         )

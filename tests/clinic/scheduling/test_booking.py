@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -12,8 +12,16 @@ from clinic.accounts.models import Role
 from clinic.audit.models import AuditEntry
 from clinic.audit.services import AuditContext
 from clinic.records.access import AccessRefused
-from clinic.scheduling import services
-from clinic.scheduling.models import Appointment, AppointmentChange, Resource, WorkingPattern
+from clinic.scheduling import availability, services
+from clinic.scheduling.forms import local_today
+from clinic.scheduling.models import (
+    Appointment,
+    AppointmentChange,
+    Leave,
+    Resource,
+    ServiceSchedule,
+    WorkingPattern,
+)
 from tests import factories
 from tests.clinic.scheduling.conftest import next_weekday
 from tests.conftest import sign_in
@@ -443,8 +451,9 @@ def test_moving_an_appointment_offers_its_own_time_and_keeps_the_search(
     ).content.decode()
 
     assert "Now booked:" in search
-    # 09:00 is the patient's own time: moving within the day must still offer it.
-    assert urlencode({"start": calendar.at(day, 9).isoformat()}) in search
+    # 09:15 overlaps the patient's own 09:00 appointment: moving must still offer it.
+    assert urlencode({"start": calendar.at(day, 9, 15).isoformat()}) in search
+    assert urlencode({"start": calendar.at(day, 9).isoformat()}) not in search
     assert f"reschedule={mine.pk}" in confirm
     assert "site=test-site" in confirm
     assert "Reason for overbooking" not in confirm
@@ -494,3 +503,102 @@ def test_calendar_links_keep_the_practitioner_filter(client, calendar, staff):
     ).content.decode()
 
     assert "/appointments/day/?site=test-site&amp;practitioner=dr-test&amp;date=" in week_page
+
+
+def test_the_last_slot_of_a_session_blocks_nothing_after_it(calendar, patient_user):
+    # The search clips the buffer at the session's end; booking must store the same span, or
+    # the next session's first slot (here at another site, straight after) is refused.
+    day = next_weekday(1)
+    other_site = factories.site(slug="other-site")
+    other_site.services.add(calendar.service)
+    calendar.practitioner.sites.add(other_site)
+    Resource.objects.create(site=other_site, name="Injection room 2", kind="injection_room")
+    WorkingPattern.objects.create(
+        practitioner=calendar.practitioner,
+        site=other_site,
+        weekday=day.weekday(),
+        start_time=time(12),
+        end_time=time(13),
+        valid_from=date(2026, 1, 1),
+    )
+    reception = _context(factories.user(role=Role.RECEPTION))
+
+    last = services.appointment_book(
+        context=reception, request=_request(calendar, calendar.at(day, 11, 30))
+    )
+    next_session = services.appointment_book(
+        context=reception,
+        request=_request(
+            calendar, calendar.at(day, 12), site=other_site, patient=factories.patient()
+        ),
+    )
+
+    assert last.blocked_until == calendar.at(day, 12)
+    assert next_session.site == other_site
+
+
+def test_moving_with_the_first_available_time_offers_the_times_its_own_booking_blocked(
+    client, calendar, patient_user, settings
+):
+    # Leave until the day before makes that day's 09:00 the first available time, whatever
+    # the time of day the test runs.
+    day = next_weekday(2)
+    Leave.objects.create(
+        practitioner=calendar.practitioner,
+        start_date=local_today(),
+        end_date=day - timedelta(days=1),
+        reason="Made-up leave for the test",
+    )
+    earliest = availability.first_available(service=calendar.service, sites=(calendar.site,))
+    assert earliest.start == calendar.at(day, 9)
+    mine = services.appointment_book(
+        context=_context(factories.user(role=Role.RECEPTION)),
+        request=_request(calendar, earliest.start),
+    )
+    sign_in(client, patient_user, second_factor=False)
+
+    page = client.get(
+        "/appointments/book/", {"service": "toxin", "site": "test-site", "reschedule": mine.pk}
+    ).content.decode()
+
+    # One step later overlaps the appointment being moved: offered, as it will be free. Its
+    # own time is not offered (that would be no move at all).
+    one_step_later = earliest.start + timedelta(minutes=settings.SLOT_STEP_MINUTES)
+    assert urlencode({"start": one_step_later.isoformat()}) in page
+    assert urlencode({"start": earliest.start.isoformat()}) not in page
+
+
+def test_a_move_cannot_change_the_patient_or_the_service(client, calendar, staff):
+    day = next_weekday(2)
+    appointment = services.appointment_book(
+        context=_context(staff[Role.RECEPTION]), request=_request(calendar, calendar.at(day, 9))
+    )
+    other_service = factories.service(slug="physio", name="Physiotherapy")
+    ServiceSchedule.objects.create(service=other_service, duration_minutes=30)
+    sign_in(client, staff[Role.RECEPTION])
+    params = {
+        "service": "toxin",
+        "site": "test-site",
+        "practitioner": "dr-test",
+        "start": calendar.at(day, 10).isoformat(),
+        "reschedule": appointment.pk,
+    }
+
+    wrong_patient = client.post(
+        "/appointments/book/confirm/", params | {"patient": factories.patient().hospital_number}
+    )
+    wrong_service = client.get(
+        "/appointments/book/",
+        {
+            "service": "physio",
+            "patient": calendar.patient.hospital_number,
+            "reschedule": appointment.pk,
+        },
+    )
+
+    assert wrong_patient.status_code == 400
+    assert "belongs to another patient" in wrong_patient.content.decode()
+    assert wrong_service.status_code == 400
+    assert "keeps its service" in wrong_service.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.start == calendar.at(day, 9)

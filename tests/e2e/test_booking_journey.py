@@ -64,3 +64,39 @@ def test_book_the_first_toxin_slot_move_it_and_reception_sees_it(
     expect(item).to_contain_text(local.strftime("%H:%M"))
     expect(item).to_contain_text("Botulinum toxin clinic")
     page.screenshot(path=screenshot_dir / "day-view.png", full_page=True)
+
+
+def test_a_patient_on_a_phone_books_and_cancels_from_the_keyboard(
+    page: Page, demo_site, settings, screenshot_dir
+):
+    settings.CANCELLATION_CUTOFF_HOURS = 0  # the first slot may be tomorrow morning
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(demo_site + "/accounts/sign-in/")
+    page.get_by_label("Email address").fill(data.DEMO_PATIENT_EMAIL)
+    page.get_by_label("Password").fill(data.DEMO_PATIENT_PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.get_by_role("link", name="Book an appointment").press("Enter")
+
+    page.get_by_label("Botulinum toxin clinic").focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Show times").press("Enter")
+    expect(page.get_by_role("heading", name="First available time")).to_be_visible()
+    # No sideways scrolling on a phone, and the time is a large enough target.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    first_time = page.locator(".slot-list a").first
+    box = first_time.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    first_time.press("Enter")
+    page.get_by_role("button", name="Book this appointment").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Your appointment is booked")
+    page.screenshot(path=screenshot_dir / "booking-phone.png", full_page=True)
+
+    page.get_by_label("Why are you cancelling?").fill("Made-up reason: on holiday")
+    page.get_by_label("Why are you cancelling?").press("Enter")
+
+    expect(page.get_by_role("status")).to_contain_text("The appointment is cancelled")
+    expect(page.locator("main")).to_contain_text("Made-up reason: on holiday")
+    assert Appointment.objects.get(patient__user__email=data.DEMO_PATIENT_EMAIL).status == (
+        "cancelled"
+    )

@@ -602,3 +602,20 @@ def test_a_move_cannot_change_the_patient_or_the_service(client, calendar, staff
     assert "keeps its service" in wrong_service.content.decode()
     appointment.refresh_from_db()
     assert appointment.start == calendar.at(day, 9)
+
+
+def test_a_patient_is_told_to_telephone_to_move_a_service_booked_by_the_unit(
+    client, calendar, patient_user
+):
+    appointment = services.appointment_book(
+        context=_context(factories.user(role=Role.RECEPTION)),
+        request=_request(calendar, calendar.at(next_weekday(2), 9)),
+    )
+    ServiceSchedule.objects.filter(service=calendar.service).update(bookable_online=False)
+    sign_in(client, patient_user, second_factor=False)
+
+    page = client.get(f"/appointments/{appointment.pk}/").content.decode()
+
+    assert "Move to another time" not in page
+    assert f"telephone {calendar.site.name} on {calendar.site.telephone}" in page
+    assert "Cancel this appointment" in page

@@ -65,8 +65,9 @@ deploy-check:
 migrations-check:
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-pytest: ## The whole suite on SQLite, browser journeys included
-	$(VENV)/bin/pytest
+pytest: ## The whole suite on SQLite, browser journeys included, with line and branch coverage
+	$(VENV)/bin/coverage run -m pytest
+	$(VENV)/bin/coverage report
 
 pytest-postgres: ## The suite again on PostgreSQL, when a server can be reached or started
 	@scripts/pytest-postgres.sh

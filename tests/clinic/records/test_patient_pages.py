@@ -211,6 +211,75 @@ def test_staff_edit_a_patient_and_the_change_is_audited(client, staff, other_pat
     assert "phone" in entry.detail
 
 
+def test_the_edit_form_shows_the_current_details_and_the_read_is_audited(
+    client, staff, other_patient
+):
+    sign_in(client, staff[Role.RECEPTION])
+
+    page = client.get(f"/records/patients/{other_patient.pk}/edit/").content.decode()
+
+    assert f'value="{other_patient.given_name}"' in page
+    assert f'value="{other_patient.family_name}"' in page
+    assert ("read", "allowed", "patient") in _entries(patient=other_patient)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ("nhs_number", "123 456 7890", BAD_NHS_NUMBER),
+        ("date_of_birth", "31/12/2999", DOB_IN_FUTURE),
+        ("given_name", "", "This field is required."),
+        ("family_name", "x" * 500, "at most"),
+    ],
+)
+def test_bad_edits_are_400_with_a_message_and_change_nothing(client, staff, other_patient, bad):
+    field, value, message = bad
+    before = Patient.objects.values().get(pk=other_patient.pk)
+    sign_in(client, staff[Role.RECEPTION])
+
+    response = client.post(f"/records/patients/{other_patient.pk}/edit/", VALID | {field: value})
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Patient.objects.values().get(pk=other_patient.pk) == before
+    assert not AuditEntry.objects.filter(action="update", outcome="allowed").exists()
+
+
+def test_an_edit_to_another_patients_nhs_number_is_refused(client, staff, other_patient):
+    factories.patient(nhs_number="9434765919")
+    sign_in(client, staff[Role.RECEPTION])
+
+    response = client.post(f"/records/patients/{other_patient.pk}/edit/", VALID)
+
+    assert response.status_code == 400
+    assert DUPLICATE_NHS_NUMBER in response.content.decode()
+    other_patient.refresh_from_db()
+    assert other_patient.nhs_number != "9434765919"
+
+
+@pytest.mark.parametrize("path", ["/records/patients/{id}/", "/records/patients/{id}/edit/"])
+def test_a_missing_patient_is_404_for_staff_and_the_attempt_is_audited(client, staff, path):
+    sign_in(client, staff[Role.RECEPTION])
+
+    response = client.get(path.format(id=999_999))
+
+    assert response.status_code == 404
+    assert AuditEntry.objects.filter(
+        object_type="patient", object_id="999999", outcome="refused"
+    ).exists()
+
+
+def test_a_patient_cannot_open_the_edit_form_of_another(client, patient_user, other_patient):
+    sign_in(client, patient_user, second_factor=False)
+
+    assert client.get(f"/records/patients/{other_patient.pk}/edit/").status_code == 404
+    response = client.post(f"/records/patients/{other_patient.pk}/edit/", VALID)
+
+    assert response.status_code == 404
+    other_patient.refresh_from_db()
+    assert other_patient.given_name != "Ada"
+
+
 def test_a_too_long_search_is_refused(client, staff):
     sign_in(client, staff[Role.RECEPTION])
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from clinic.accounts.models import Role
 from clinic.audit.models import AuditEntry
 from clinic.audit.services import AuditContext
+from clinic.directory.models import Practitioner, Service
 from clinic.records.access import AccessRefused
 from clinic.scheduling import availability, services
 from clinic.scheduling.forms import local_today
@@ -619,3 +620,88 @@ def test_a_patient_is_told_to_telephone_to_move_a_service_booked_by_the_unit(
     assert "Move to another time" not in page
     assert f"telephone {calendar.site.name} on {calendar.site.telephone}" in page
     assert "Cancel this appointment" in page
+
+
+# Each refusal, with its message, and nothing written but the refusal's audit entry.
+
+
+def _refused_with(calendar, user, message, **changes):
+    start = changes.pop("start", calendar.at(next_weekday(1), 9))
+    with pytest.raises(services.BookingRefused) as refusal:
+        services.appointment_book(
+            context=_context(user), request=_request(calendar, start, **changes)
+        )
+    assert refusal.value.message == message
+    assert not Appointment.objects.exists()
+    assert AuditEntry.objects.filter(
+        object_type="appointment", outcome="refused", detail__contains=message[:40]
+    ).exists()
+
+
+def test_a_time_without_a_zone_is_refused(calendar, patient_user):
+    naive = calendar.at(next_weekday(1), 9).replace(tzinfo=None)
+    _refused_with(calendar, patient_user, services.NOT_A_SLOT, start=naive)
+
+
+def test_a_time_beyond_the_horizon_is_refused(calendar, patient_user, settings):
+    settings.BOOKING_HORIZON_DAYS = 30
+    far = calendar.at(next_weekday(1, weeks_ahead=6), 9)
+    _refused_with(calendar, patient_user, services.TOO_FAR.format(days=30), start=far)
+
+
+def test_a_patient_cannot_book_a_service_the_unit_books(calendar, patient_user):
+    ServiceSchedule.objects.filter(service=calendar.service).update(bookable_online=False)
+    service = Service.objects.select_related("schedule").get(pk=calendar.service.pk)
+    _refused_with(calendar, patient_user, services.NOT_ONLINE, service=service)
+
+
+def test_a_service_without_a_schedule_cannot_be_booked(calendar, patient_user):
+    unscheduled = factories.service(slug="unscheduled")
+    calendar.site.services.add(unscheduled)
+    _refused_with(calendar, patient_user, services.NOT_A_SLOT, service=unscheduled)
+
+
+@pytest.mark.parametrize("change", ["inactive", "no_longer_provides", "site_stopped"])
+def test_a_service_no_longer_offered_there_is_refused(calendar, patient_user, change):
+    # The working pattern remains; the directory says the service is not offered any more.
+    if change == "inactive":
+        Practitioner.objects.filter(pk=calendar.practitioner.pk).update(is_active=False)
+    elif change == "no_longer_provides":
+        calendar.practitioner.services.remove(calendar.service)
+    else:
+        calendar.site.services.remove(calendar.service)
+    calendar.practitioner.refresh_from_db()
+    _refused_with(calendar, patient_user, services.NOT_A_SLOT)
+
+
+def test_moving_to_a_taken_time_is_refused_and_audited(calendar, patient_user):
+    day = next_weekday(1)
+    mine = services.appointment_book(
+        context=_context(patient_user), request=_request(calendar, calendar.at(day, 9))
+    )
+    services.appointment_book(
+        context=_context(factories.user(role=Role.RECEPTION)),
+        request=_request(calendar, calendar.at(day, 10), patient=factories.patient()),
+    )
+
+    with pytest.raises(services.BookingRefused, match=services.SLOT_TAKEN):
+        services.appointment_reschedule(
+            context=_context(patient_user), appointment_id=mine.pk, start=calendar.at(day, 10)
+        )
+
+    mine.refresh_from_db()
+    assert mine.start == calendar.at(day, 9)
+    assert AuditEntry.objects.filter(
+        action="update", outcome="refused", patient=mine.patient
+    ).exists()
+
+
+def test_an_unknown_appointment_is_refused_and_audited(calendar, patient_user):
+    with pytest.raises(AccessRefused):
+        services.appointment_cancel(
+            context=_context(patient_user), appointment_id=999_999, reason="x"
+        )
+
+    assert AuditEntry.objects.filter(
+        outcome="refused", detail="no such appointment 999999"
+    ).exists()

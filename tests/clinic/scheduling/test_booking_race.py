@@ -135,3 +135,68 @@ def test_the_exclusion_constraint_alone_refuses_an_overlap(calendar, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Appointment.objects.create(patient=factories.patient(), **values)
+
+
+def _other_connection():
+    """A second database session, as another booking in another process would have."""
+    import psycopg  # noqa: PLC0415 - only the PostgreSQL tests need it
+
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    )
+
+
+def test_a_lock_wait_that_runs_out_is_409_with_retry_after_and_the_retry_books(
+    calendar, live_server, transactional_db, settings
+):
+    settings.BOOKING_LOCK_TIMEOUT_MS = 200
+    user = factories.user(role=Role.PATIENT)
+    factories.patient(user=user)
+    session = _session_for(user)
+    body = {
+        "service": "toxin",
+        "site": "test-site",
+        "practitioner": "dr-test",
+        "start": calendar.at(next_weekday(2), 10).isoformat(),
+    }
+    parts = urlsplit(live_server.url)
+    cookies = f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={CSRF}"
+    headers = {
+        "Content-Type": "application/json",
+        "Cookie": cookies,
+        "X-CSRFToken": CSRF,
+        "Idempotency-Key": "held-1",
+    }
+
+    def post() -> http.client.HTTPResponse:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        conn.request("POST", "/api/v1/appointments", json.dumps(body), headers)
+        response = conn.getresponse()
+        response.body = response.read()
+        conn.close()
+        return response
+
+    # Another booking holds the practitioner's row lock for longer than the timeout.
+    holder = _other_connection()
+    try:
+        holder.execute(
+            "SELECT id FROM directory_practitioner WHERE id = %s FOR UPDATE",
+            [calendar.practitioner.pk],
+        )
+        busy = post()
+    finally:
+        holder.rollback()
+        holder.close()
+    retried = post()
+
+    assert busy.status == 409
+    assert busy.getheader("Retry-After") == "1"
+    assert json.loads(busy.body)["detail"] == services.BUSY
+    # The busy answer was not stored against the key: the retry books.
+    assert retried.status == 201
+    assert Appointment.objects.filter(status="booked").count() == 1

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from clinic.accounts.models import Role
 from clinic.audit.models import AuditAction, AuditOutcome
 from clinic.audit.services import AuditContext, audit_record, audit_record_many
 from clinic.directory.models import Practitioner, Site
@@ -21,7 +22,7 @@ from clinic.records.access import (
 )
 from clinic.records.models import Patient
 from clinic.scheduling.availability import clinic_tz
-from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.scheduling.models import Appointment, AppointmentStatus, ServiceSchedule
 
 
 class AppointmentNotFound(Exception):  # noqa: N818 - reads as the event
@@ -143,3 +144,13 @@ def calendar_for_staff(
         detail=f"calendar {site.slug} {first_day:%Y-%m-%d} +{days}d",
     )
     return listed
+
+
+def movable_online_by(user: object, appointment: Appointment) -> bool:
+    """Staff move any appointment; a patient only one of a service booked online (the rest
+    they telephone about)."""
+    if getattr(user, "role", None) in {Role.RECEPTION, Role.CLINICIAN}:
+        return True
+    return ServiceSchedule.objects.filter(
+        service_id=appointment.service_id, bookable_online=True
+    ).exists()

@@ -29,7 +29,7 @@ from clinic.scheduling.forms import (
     ConfirmForm,
     local_today,
 )
-from clinic.scheduling.models import Appointment, ServiceSchedule
+from clinic.scheduling.models import Appointment
 
 SEARCH_DAYS = 7
 MOVE_KEEPS_SERVICE = (
@@ -261,18 +261,9 @@ def detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
         "appointment": appointment,
         "cancel_form": CancelForm(),
         "reschedule_query": reschedule,
-        "can_move_online": _can_move_online(request.user, appointment),  # type: ignore[arg-type]
+        "can_move_online": selectors.movable_online_by(request.user, appointment),
     }
     return render(request, "scheduling/detail.html", context)
-
-
-def _can_move_online(user: User, appointment: Appointment) -> bool:
-    """Staff move any appointment; a patient only one of a service booked online."""
-    if _is_staff(user):
-        return True
-    return ServiceSchedule.objects.filter(
-        service=appointment.service, bookable_online=True
-    ).exists()
 
 
 @login_required

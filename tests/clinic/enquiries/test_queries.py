@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.core import mail, signing
+from django.utils.html import escape
 
 from clinic.accounts.models import Role
 from clinic.audit.models import AuditEntry
@@ -240,3 +241,35 @@ def test_inbox_uses_a_fixed_number_of_queries(client, staff, django_assert_max_n
 
     with django_assert_max_num_queries(10):
         client.get("/enquiries/inbox/")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Ma nuque tourne à gauche depuis l'été",  # accents
+        "رقبتي تلتف إلى اليسار",  # right-to-left script
+        "Blinking 😣 all day 👁️‍🗨️",  # emoji, with zero-width joiners
+        "e\u0301 combining accent and \u200b zero-width space",
+        "\u202eright-to-left override",  # shown as text, never reorders the page
+    ],
+)
+def test_unicode_messages_are_kept_exactly_and_shown_as_text(client, staff, message):
+    response = client.post("/enquiries/query/", _query(message=message))
+    sign_in(client, staff[Role.RECEPTION])
+
+    page = client.get(f"/enquiries/{Enquiry.objects.get().pk}/").content.decode()
+
+    assert response.status_code == 200
+    assert Enquiry.objects.get().message == message
+    assert escape(message) in page
+    # Its text direction is its own: an override inside cannot reorder the page around it.
+    assert '<div class="user-text" dir="auto">' in page
+
+
+@pytest.mark.parametrize("message", ["   ", "\n\n\t"])
+def test_a_blank_message_is_refused(client, message):
+    response = client.post("/enquiries/query/", _query(message=message))
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert not Enquiry.objects.exists()

@@ -1,0 +1,179 @@
+"""No input a client can send gives a 500 (DESIGN.md): generated JSON bodies, broken JSON and
+generated query strings against every API endpoint, as the role that may use it. Whatever
+comes back is a 2xx or a 4xx, and a 4xx writes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clinic.accounts.models import Role
+from clinic.enquiries.models import Enquiry
+from clinic.records.models import Patient
+from clinic.scheduling.models import Appointment
+from tests.clinic.scheduling.conftest import calendar  # noqa: F401 - the booking fixture
+from tests.conftest import sign_in
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=300)
+    | st.sampled_from(
+        [
+            "",
+            "toxin",
+            "test-site",
+            "2026-13-45T25:61:00Z",
+            "2026-12-01T09:00:00",
+            "<script>alert(1)</script>",
+            "../../etc/passwd",
+            "' OR 1=1 --",
+            "\x00",
+            "9" * 400,
+            "x" * 10_000,
+        ]
+    )
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=8,
+)
+
+
+def _bodies(fields: list[str]) -> st.SearchStrategy[bytes]:
+    """Objects with some of the endpoint's own fields (so validation goes deep), any JSON at
+    all, and bytes that are not JSON."""
+    objects = st.fixed_dictionaries({}, optional=dict.fromkeys(fields, JSON_VALUES))
+    as_json = (objects | JSON_VALUES).map(lambda value: json.dumps(value).encode())
+    return as_json | st.binary(max_size=200)
+
+
+def _writes() -> tuple[int, int, int]:
+    return Appointment.objects.count(), Patient.objects.count(), Enquiry.objects.count()
+
+
+def _post_is_safe(client, path: str, body: bytes) -> None:
+    before = _writes()
+    response = client.post(path, body, content_type="application/json")
+    assert response.status_code < 500, (path, body, response.content[:300])
+    if response.status_code >= 400:
+        assert _writes() == before
+        assert response["Content-Type"].startswith("application/json")
+
+
+BOOK_FIELDS = ["service", "site", "practitioner", "start", "patient_id", "overbook_reason"]
+PATIENT_FIELDS = [
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "nhs_number",
+    "email",
+    "phone",
+    "address",
+    "postcode",
+]
+
+
+@pytest.mark.usefixtures("calendar")
+@FUZZ
+@given(body=_bodies(BOOK_FIELDS))
+def test_booking_never_fails_with_a_500(client, patient_user, body):
+    sign_in(client, patient_user, second_factor=False)
+    _post_is_safe(client, "/api/v1/appointments", body)
+
+
+@pytest.mark.usefixtures("calendar")
+@FUZZ
+@given(body=_bodies(["start", "site", "practitioner", "reason"]), appointment_id=st.integers())
+def test_moving_and_cancelling_never_fail_with_a_500(client, patient_user, body, appointment_id):
+    sign_in(client, patient_user, second_factor=False)
+    # Ids outside what a URL route accepts are 404 before any code of ours runs.
+    appointment_id = abs(appointment_id) % 10**12
+    for action in ("reschedule", "cancel"):
+        _post_is_safe(client, f"/api/v1/appointments/{appointment_id}/{action}", body)
+
+
+@FUZZ
+@given(body=_bodies(PATIENT_FIELDS))
+def test_registering_a_patient_never_fails_with_a_500(client, staff, body):
+    sign_in(client, staff[Role.RECEPTION])
+    _post_is_safe(client, "/api/v1/patients", body)
+
+
+QUERY_PARAMETERS = {
+    "/api/v1/slots": ["service", "site", "practitioner", "date_from", "date_to"],
+    "/api/v1/slots/first": ["service", "site", "practitioner"],
+    "/api/v1/sites": ["service", "limit", "offset"],
+    "/api/v1/practitioners": ["site", "specialty", "q", "limit", "offset"],
+    "/api/v1/services": ["site", "limit", "offset"],
+    "/api/v1/patients": ["q", "limit", "offset"],
+}
+
+
+@pytest.mark.usefixtures("calendar")
+@FUZZ
+@given(
+    path=st.sampled_from(sorted(QUERY_PARAMETERS)),
+    values=st.lists(
+        st.text(max_size=400)
+        | st.integers().map(str)
+        | st.sampled_from(["\x00", "2026-02-30", "-1", "9" * 30, "today", "%00", "a-b-"]),
+        min_size=5,
+        max_size=5,
+    ),
+)
+def test_searches_never_fail_with_a_500(client, staff, path, values):
+    sign_in(client, staff[Role.RECEPTION])
+    params = dict(zip(QUERY_PARAMETERS[path], values, strict=False))
+
+    response = client.get(path, params)
+
+    assert response.status_code < 500, (path, params, response.content[:300])
+
+
+FORMS = {
+    "/enquiries/query/": (
+        None,
+        ["sender_name", "sender_email", "sender_phone", "topic", "message", "website", "started"],
+    ),
+    "/appointments/book/confirm/": (
+        Role.PATIENT,
+        ["service", "site", "practitioner", "start", "patient", "reschedule", "overbook_reason"],
+    ),
+    "/records/patients/new/": (Role.RECEPTION, PATIENT_FIELDS),
+}
+FORM_VALUES = st.text(max_size=300) | st.sampled_from(
+    ["", "toxin", "test-site", "dr-test", "2026-12-01T09:00:00+0000", "<script>", "\x00", "-1"]
+)
+
+
+@pytest.mark.usefixtures("calendar")
+@FUZZ
+@given(path=st.sampled_from(sorted(FORMS)), values=st.lists(FORM_VALUES, min_size=8, max_size=8))
+def test_forms_never_fail_with_a_500(client, staff, patient_user, path, values):
+    role, fields = FORMS[path]
+    if role is Role.PATIENT:
+        sign_in(client, patient_user, second_factor=False)
+    elif role is not None:
+        sign_in(client, staff[role])
+    before = _writes()
+
+    response = client.post(path, dict(zip(fields, values, strict=False)))
+
+    assert response.status_code < 500, (path, values)
+    if response.status_code >= 400:
+        assert _writes() == before

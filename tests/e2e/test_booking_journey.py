@@ -40,6 +40,11 @@ def test_book_the_first_toxin_slot_move_it_and_reception_sees_it(
 
     page.get_by_role("link", name="Move to another time").click()
     page.get_by_role("button", name="Show times").click()
+    expect(page.locator(".notice")).to_contain_text("Now booked: Botulinum toxin clinic")
+    expect(page.locator(".notice")).to_contain_text("stays booked until you confirm")
+    # A move keeps its service: it is not offered as a choice.
+    expect(page.get_by_label("Botulinum toxin clinic")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "booking-move.png", full_page=True)
     page.locator(".slot-list a").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the new time")
     page.get_by_role("button", name="Move to this time").click()

@@ -16,7 +16,7 @@ from clinic.records.access import (
     access_enquiry,
     access_enquiry_clinical,
     access_enquiry_inbox,
-    refusal_reveals,
+    refuse,
 )
 from clinic.records.models import Patient
 
@@ -39,17 +39,14 @@ class InboxFilters:
 def _refuse(
     context: AuditContext, object_type: str, object_id: object, enquiry: Enquiry | None
 ) -> AccessRefused:
-    audit_record(
-        context=context,
-        action=AuditAction.READ,
-        outcome=AuditOutcome.REFUSED,
+    # Staff learn they lack the right; patients learn nothing about others' enquiries.
+    return refuse(
+        context,
         object_type=object_type,
         object_id=object_id,
         patient=enquiry.patient if enquiry else None,
         detail="read refused",
     )
-    # Staff learn they lack the right; patients learn nothing about others' enquiries.
-    return AccessRefused(reveal=refusal_reveals(context.actor))
 
 
 def inbox_for_user(*, context: AuditContext, filters: InboxFilters) -> list[Enquiry]:

@@ -47,10 +47,6 @@ def _context(request: HttpRequest) -> AuditContext:
     return AuditContext.from_request(request, channel=AuditChannel.WEB)
 
 
-def _refused(error: AccessRefused) -> Exception:
-    return PermissionDenied() if error.reveal else Http404()
-
-
 @require_http_methods(["GET", "POST"])
 def query_new(request: HttpRequest) -> HttpResponse:
     """Anyone sends a query. Self-check answers come along in a POSTed signed token (never in
@@ -123,7 +119,7 @@ def second_opinion_new(request: HttpRequest) -> HttpResponse:
         except UploadRejected as rejected:
             form.add_error("documents", str(rejected))
         except AccessRefused as error:
-            raise _refused(error) from None
+            raise error.page_error() from None
         else:
             return render(request, "enquiries/sent.html", {"enquiry": enquiry})
     status = 400 if form.is_bound else 200
@@ -138,7 +134,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         try:
             selectors.inbox_for_user(context=_context(request), filters=selectors.InboxFilters())
         except AccessRefused as error:
-            raise _refused(error) from None
+            raise error.page_error() from None
     form = InboxFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return render(
@@ -158,7 +154,7 @@ def _detail_context(request: HttpRequest, enquiry_id: int) -> dict[str, object]:
     except selectors.EnquiryNotFound:
         raise Http404("No such enquiry") from None
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     is_sender = enquiry.sender_id == request.user.pk
     second_opinion = enquiry.kind == EnquiryKind.SECOND_OPINION
     return {
@@ -239,7 +235,7 @@ def enquiry_reply(request: HttpRequest, enquiry_id: int) -> HttpResponse:
             context=_context(request), enquiry_id=enquiry_id, body=form.cleaned_data["body"]
         )
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     except services.EnquiryRefused as refusal:
         return _action_failed(
             request, enquiry_id, "reply_form", form, refusal=refusal, field="body"
@@ -260,7 +256,7 @@ def enquiry_assign(request: HttpRequest, enquiry_id: int) -> HttpResponse:
             context=_context(request), enquiry_id=enquiry_id, assignee=form.cleaned_data["assignee"]
         )
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     except services.EnquiryRefused as refusal:
         return _action_failed(
             request, enquiry_id, "assign_form", form, refusal=refusal, field="assignee"
@@ -281,7 +277,7 @@ def enquiry_close(request: HttpRequest, enquiry_id: int) -> HttpResponse:
             context=_context(request), enquiry_id=enquiry_id, note=form.cleaned_data["note"]
         )
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     except services.EnquiryRefused as refusal:
         return _action_failed(request, enquiry_id, "close_form", form, refusal=refusal)
     messages.success(request, ENQUIRY_CLOSED)
@@ -300,7 +296,7 @@ def second_opinion_answer(request: HttpRequest, enquiry_id: int) -> HttpResponse
             context=_context(request), enquiry_id=enquiry_id, opinion=form.cleaned_data["opinion"]
         )
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     except services.EnquiryRefused as refusal:
         return _action_failed(
             request, enquiry_id, "opinion_form", form, refusal=refusal, field="opinion"
@@ -319,7 +315,7 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     except selectors.EnquiryNotFound:
         raise Http404("No such document") from None
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     try:
         stored = document.file.open("rb")
     except OSError:  # FileNotFoundError included: the row is there, the file is not

@@ -16,7 +16,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
 from clinic.accounts.models import Role
+from clinic.audit.models import AuditAction, AuditOutcome
+from clinic.audit.services import AuditContext, audit_record
 
 
 class DataCategory(StrEnum):
@@ -48,6 +53,10 @@ class AccessRefused(Exception):  # noqa: N818 - reads as the event
     def __init__(self, *, reveal: bool) -> None:
         self.reveal = reveal
         super().__init__("Access refused")
+
+    def page_error(self) -> Exception:
+        """What a web page raises for it: 403 for staff, 404 where existence is hidden."""
+        return PermissionDenied() if self.reveal else Http404()
 
 
 def _two_factor_done(user: Any) -> bool:
@@ -117,6 +126,29 @@ def refusal_reveals(user: Any) -> bool:
     """Staff are told they lack the right (403); patients and anonymous visitors learn
     nothing about other records (404)."""
     return bool(user.is_authenticated and user.role != Role.PATIENT)
+
+
+def refuse(
+    context: AuditContext,
+    *,
+    object_type: str,
+    object_id: object = "",
+    patient: Any = None,
+    detail: str,
+    action: AuditAction = AuditAction.READ,
+) -> AccessRefused:
+    """Record a refusal in the audit trail and return the exception to raise (403 or 404
+    as refusal_reveals decides)."""
+    audit_record(
+        context=context,
+        action=action,
+        outcome=AuditOutcome.REFUSED,
+        object_type=object_type,
+        object_id=object_id,
+        patient=patient,
+        detail=detail,
+    )
+    return AccessRefused(reveal=refusal_reveals(context.actor))
 
 
 def access_enquiry(user: Any, *, sender_id: int | None, access: Access) -> bool:

@@ -8,11 +8,10 @@ from clinic.audit.models import AuditAction, AuditOutcome
 from clinic.audit.services import AuditContext, audit_record, audit_record_many
 from clinic.records.access import (
     Access,
-    AccessRefused,
     DataCategory,
     access_patient_data,
     access_patient_list,
-    refusal_reveals,
+    refuse,
 )
 from clinic.records.models import Patient
 
@@ -22,26 +21,6 @@ SEARCH_MAX_LENGTH = 100
 
 class PatientNotFound(Exception):  # noqa: N818 - reads as the event
     """No patient has that identifier."""
-
-
-def _refuse(
-    context: AuditContext,
-    *,
-    object_type: str,
-    object_id: object,
-    patient: Patient | None,
-    detail: str,
-) -> AccessRefused:
-    audit_record(
-        context=context,
-        action=AuditAction.READ,
-        outcome=AuditOutcome.REFUSED,
-        object_type=object_type,
-        object_id=object_id,
-        patient=patient,
-        detail=detail,
-    )
-    return AccessRefused(reveal=refusal_reveals(context.actor))
 
 
 def patient_for_user(
@@ -66,7 +45,7 @@ def patient_for_user(
         context.actor, patient_user_id=patient.user_id, category=category, access=Access.READ
     )
     if not allowed:
-        raise _refuse(
+        raise refuse(
             context,
             object_type="patient",
             object_id=patient.pk,
@@ -98,9 +77,7 @@ def patients_for_user(*, context: AuditContext, search: str = "") -> list[Patien
     """Patients matching the search (name, hospital number or NHS number), first
     PATIENT_LIST_LIMIT; reception and clinicians only. Each patient listed gets an entry."""
     if not access_patient_list(context.actor):
-        raise _refuse(
-            context, object_type="patient_list", object_id="", patient=None, detail="list refused"
-        )
+        raise refuse(context, object_type="patient_list", detail="list refused")
     patients = Patient.objects.all()
     for word in search.split()[:5]:
         digits = word.replace("-", "")

@@ -17,7 +17,7 @@ from clinic.records.access import (
     DataCategory,
     access_create_patient,
     access_patient_data,
-    refusal_reveals,
+    refuse,
 )
 from clinic.records.models import Patient
 
@@ -81,16 +81,14 @@ def _insert(details: PatientDetails, **extra: object) -> Patient:
 def _refuse(
     context: AuditContext, action: AuditAction, patient: Patient | None, detail: str
 ) -> AccessRefused:
-    audit_record(
-        context=context,
+    return refuse(
+        context,
         action=action,
-        outcome=AuditOutcome.REFUSED,
         object_type="patient",
         object_id=patient.pk if patient else "",
         patient=patient,
         detail=detail,
     )
-    return AccessRefused(reveal=refusal_reveals(context.actor))
 
 
 IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth", "nhs_number")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms as django_forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
@@ -27,10 +26,6 @@ def _context(request: HttpRequest) -> AuditContext:
     return AuditContext.from_request(request, channel=AuditChannel.WEB)
 
 
-def _refused(error: AccessRefused) -> Exception:
-    return PermissionDenied() if error.reveal else Http404()
-
-
 class PatientSearchForm(AccessibleFormMixin, django_forms.Form):
     """Search by name, hospital number or NHS number."""
 
@@ -50,7 +45,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
     try:
         patient = selectors.patient_own_record(context=context)
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     enquiries = enquiry_selectors.enquiries_sent_by(context=context)
     page = {
         "patient": patient,
@@ -88,7 +83,7 @@ def _staff_only(
         patient=target,
         detail="staff page refused",
     )
-    raise _refused(AccessRefused(reveal=refusal_reveals(request.user)))
+    raise AccessRefused(reveal=refusal_reveals(request.user)).page_error()
 
 
 @login_required
@@ -118,7 +113,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     except selectors.PatientNotFound:
         raise Http404("No such patient") from None
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     return render(request, "records/patient_detail.html", {"patient": patient})
 
 
@@ -133,7 +128,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         try:
             patient = services.patient_create(context=context, details=form.details())
         except AccessRefused as error:
-            raise _refused(error) from None
+            raise error.page_error() from None
         except services.PatientConflict as conflict:
             form.add_error(
                 conflict.field if conflict.field in form.fields else None, conflict.message
@@ -159,7 +154,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         except selectors.PatientNotFound:
             raise Http404("No such patient") from None
         except AccessRefused as error:
-            raise _refused(error) from None
+            raise error.page_error() from None
         form = PatientForm(instance=patient)
         return render(request, "records/patient_form.html", {"form": form, "patient": patient})
     patient = get_object_or_404(Patient, pk=patient_id)
@@ -168,7 +163,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             services.patient_update(context=context, patient_id=patient_id, details=form.details())
         except AccessRefused as error:
-            raise _refused(error) from None
+            raise error.page_error() from None
         except services.PatientConflict as conflict:
             form.add_error(
                 conflict.field if conflict.field in form.fields else None, conflict.message

@@ -42,10 +42,6 @@ def _context(request: HttpRequest) -> AuditContext:
     return AuditContext.from_request(request, channel=AuditChannel.WEB)
 
 
-def _refused(error: AccessRefused) -> Exception:
-    return PermissionDenied() if error.reveal else Http404()
-
-
 def _is_staff(user: User) -> bool:
     return user.role in {Role.RECEPTION, Role.CLINICIAN}
 
@@ -124,7 +120,7 @@ def _appointment_or_404(request: HttpRequest, appointment_id: int) -> Appointmen
     except selectors.AppointmentNotFound:
         raise Http404("No such appointment") from None
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
 
 
 def _slot_rows(
@@ -203,7 +199,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
                 ),
             )
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     except services.BookingRefused as refusal:
         form.add_error(None, refusal.message)
         # Staff may overbook a time another booking holds, not a busy patient or a lock wait.
@@ -233,7 +229,7 @@ def _patient_for(request: HttpRequest, user: User, hospital_number: str) -> Pati
             context=_context(request), patient_id=found.pk, category=DataCategory.APPOINTMENTS
         )
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
 
 
 @login_required
@@ -247,7 +243,7 @@ def detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
     except selectors.AppointmentNotFound:
         raise Http404("No such appointment") from None
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     reschedule = urlencode(
         {
             "service": appointment.service.slug,
@@ -279,7 +275,7 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except AccessRefused as error:
-            raise _refused(error) from None
+            raise error.page_error() from None
         except services.BookingRefused as refusal:
             form.add_error("reason", refusal.message)
         else:
@@ -320,7 +316,7 @@ def _calendar(request: HttpRequest, *, days: int, template: str) -> HttpResponse
             practitioner=data["practitioner"],
         )
     except AccessRefused as error:
-        raise _refused(error) from None
+        raise error.page_error() from None
     by_day: dict[date, list[object]] = defaultdict(list)
     tz = availability.clinic_tz()
     for appointment in appointments:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -223,86 +225,95 @@ def _action_failed(
     return render(request, template, context, status=400)
 
 
+def _triage_action(
+    request: HttpRequest,
+    enquiry_id: int,
+    form_name: str,
+    form: Form,
+    act: Callable[[AuditContext, dict[str, Any]], object],
+    *,
+    done: str,
+    field: str | None = None,
+) -> HttpResponse:
+    """One form posted from the enquiry page: validate, call the service, then back to the
+    page with a message, or the page again (400) with the form's errors or the refusal."""
+    if not form.is_valid():
+        return _action_failed(request, enquiry_id, form_name, form)
+    try:
+        act(_context(request), form.cleaned_data)
+    except AccessRefused as error:
+        raise error.page_error() from None
+    except services.EnquiryRefused as refusal:
+        return _action_failed(request, enquiry_id, form_name, form, refusal=refusal, field=field)
+    messages.success(request, done)
+    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+
+
 @login_required
 @require_POST
 def enquiry_reply(request: HttpRequest, enquiry_id: int) -> HttpResponse:
     """Staff reply to the sender, or the sender writes again."""
-    form = ReplyForm(request.POST)
-    if not form.is_valid():
-        return _action_failed(request, enquiry_id, "reply_form", form)
-    try:
-        services.enquiry_reply(
-            context=_context(request), enquiry_id=enquiry_id, body=form.cleaned_data["body"]
-        )
-    except AccessRefused as error:
-        raise error.page_error() from None
-    except services.EnquiryRefused as refusal:
-        return _action_failed(
-            request, enquiry_id, "reply_form", form, refusal=refusal, field="body"
-        )
-    messages.success(request, MESSAGE_SENT)
-    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+    return _triage_action(
+        request,
+        enquiry_id,
+        "reply_form",
+        ReplyForm(request.POST),
+        lambda context, data: services.enquiry_reply(
+            context=context, enquiry_id=enquiry_id, body=data["body"]
+        ),
+        done=MESSAGE_SENT,
+        field="body",
+    )
 
 
 @login_required
 @require_POST
 def enquiry_assign(request: HttpRequest, enquiry_id: int) -> HttpResponse:
     """Assign to a member of staff (a second opinion to a clinician)."""
-    form = AssignForm(request.POST)
-    if not form.is_valid():
-        return _action_failed(request, enquiry_id, "assign_form", form)
-    try:
-        services.enquiry_assign(
-            context=_context(request), enquiry_id=enquiry_id, assignee=form.cleaned_data["assignee"]
-        )
-    except AccessRefused as error:
-        raise error.page_error() from None
-    except services.EnquiryRefused as refusal:
-        return _action_failed(
-            request, enquiry_id, "assign_form", form, refusal=refusal, field="assignee"
-        )
-    messages.success(request, ASSIGNED)
-    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+    return _triage_action(
+        request,
+        enquiry_id,
+        "assign_form",
+        AssignForm(request.POST),
+        lambda context, data: services.enquiry_assign(
+            context=context, enquiry_id=enquiry_id, assignee=data["assignee"]
+        ),
+        done=ASSIGNED,
+        field="assignee",
+    )
 
 
 @login_required
 @require_POST
 def enquiry_close(request: HttpRequest, enquiry_id: int) -> HttpResponse:
     """Close, with a note for the history."""
-    form = CloseForm(request.POST)
-    if not form.is_valid():
-        return _action_failed(request, enquiry_id, "close_form", form)
-    try:
-        services.enquiry_close(
-            context=_context(request), enquiry_id=enquiry_id, note=form.cleaned_data["note"]
-        )
-    except AccessRefused as error:
-        raise error.page_error() from None
-    except services.EnquiryRefused as refusal:
-        return _action_failed(request, enquiry_id, "close_form", form, refusal=refusal)
-    messages.success(request, ENQUIRY_CLOSED)
-    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+    return _triage_action(
+        request,
+        enquiry_id,
+        "close_form",
+        CloseForm(request.POST),
+        lambda context, data: services.enquiry_close(
+            context=context, enquiry_id=enquiry_id, note=data["note"]
+        ),
+        done=ENQUIRY_CLOSED,
+    )
 
 
 @login_required
 @require_POST
 def second_opinion_answer(request: HttpRequest, enquiry_id: int) -> HttpResponse:
     """The assigned clinician writes the opinion."""
-    form = OpinionForm(request.POST)
-    if not form.is_valid():
-        return _action_failed(request, enquiry_id, "opinion_form", form)
-    try:
-        services.second_opinion_answer(
-            context=_context(request), enquiry_id=enquiry_id, opinion=form.cleaned_data["opinion"]
-        )
-    except AccessRefused as error:
-        raise error.page_error() from None
-    except services.EnquiryRefused as refusal:
-        return _action_failed(
-            request, enquiry_id, "opinion_form", form, refusal=refusal, field="opinion"
-        )
-    messages.success(request, OPINION_SAVED)
-    return redirect("enquiries:detail", enquiry_id=enquiry_id)
+    return _triage_action(
+        request,
+        enquiry_id,
+        "opinion_form",
+        OpinionForm(request.POST),
+        lambda context, data: services.second_opinion_answer(
+            context=context, enquiry_id=enquiry_id, opinion=data["opinion"]
+        ),
+        done=OPINION_SAVED,
+        field="opinion",
+    )
 
 
 @login_required

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import resource
 import sys
 import threading
 import time
@@ -76,6 +77,8 @@ def main() -> None:
     for thread in threads:
         thread.join()
     results["elapsed_s"] = time.monotonic() - began
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    results["cpu_s"] = usage.ru_utime + usage.ru_stime
     json.dump(results, sys.stdout)
 
 

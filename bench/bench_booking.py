@@ -261,7 +261,10 @@ def main() -> int:
     ratio = rate / pgbench_tps if pgbench_tps else 0.0
     ok = ratio >= TARGET_RATIO and p99 < TARGET_P99_MS and double == 0
     requests = len(api["latencies"])
-    print(f"api statuses={api['statuses']} requests={requests} seconds={api['elapsed_s']:.1f}")
+    print(
+        f"api statuses={api['statuses']} requests={requests} seconds={api['elapsed_s']:.1f} "
+        f"load_generator_cpu_s={api['cpu_s']:.1f}"
+    )
     print(
         f"BENCH booking bookings_per_s={rate:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f} "
         f"double_bookings={double} pgbench_tps={pgbench_tps:.0f} ratio_to_pgbench={ratio:.3f} "

@@ -55,6 +55,10 @@ class Patient(models.Model):
         related_name="patient_record",
         help_text="The patient's own sign-in, where they have one.",
     )
+    date_of_death = models.DateField(null=True, blank=True)
+    discharged_on = models.DateField(
+        null=True, blank=True, help_text="Discharged from the unit's care on this date."
+    )
     registered_by_patient = models.BooleanField(
         default=False, help_text="Created by the patient's own sign-up; check for duplicates."
     )
@@ -73,6 +77,11 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.hospital_number})"
+
+    @property
+    def under_care(self) -> bool:
+        """Alive and not discharged: recalls and reminders apply."""
+        return self.date_of_death is None and self.discharged_on is None
 
     @property
     def full_name(self) -> str:

@@ -291,3 +291,283 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+# --- Around the booking: messages, waiting list, recalls, open follow-up, calendar feeds ---
+
+
+class MessageKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    CHANGE = "change", "Change confirmation"
+    CANCELLATION = "cancellation", "Cancellation confirmation"
+    REMINDER = "reminder", "Reminder"
+    WAITLIST_OFFER = "waitlist_offer", "Waiting-list offer"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENT = "sent", "Sent"
+    RETRYING = "retrying", "Failed, will retry"
+    FAILED = "failed", "Failed, needs attention"
+    SKIPPED = "skipped", "Not sent"
+
+
+class Message(models.Model):
+    """An email to a patient, recorded against its appointment or waiting-list offer: the
+    outbox a task sends from, once (``dedupe_key`` makes creating it idempotent; the status
+    makes sending it idempotent)."""
+
+    patient = models.ForeignKey(
+        "records.Patient", on_delete=models.PROTECT, related_name="messages"
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    offer = models.ForeignKey(
+        "WaitlistOffer", on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    to_email = models.EmailField(blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    ical = models.TextField(blank=True, help_text="The iCalendar attachment, if any.")
+    about_start = models.DateTimeField(
+        null=True, blank=True, help_text="The appointment time the message is about."
+    )
+    due_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes: ClassVar = [models.Index(fields=("status", "due_at"), name="message_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to_email or '(no address)'}"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    BOOKED = "booked", "Booked"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for an earlier appointment: the service, the sites (none means any)
+    and the dates and times of day they can come. First come, first offered."""
+
+    patient = models.ForeignKey(
+        "records.Patient", on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    service = models.ForeignKey(
+        "directory.Service", on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    sites = models.ManyToManyField("directory.Site", blank=True, related_name="+")
+    earliest_date = models.DateField()
+    latest_date = models.DateField()
+    earliest_time = models.TimeField(null=True, blank=True)
+    latest_time = models.TimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(latest_date__gte=models.F("earliest_date")),
+                name="waitlist_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(earliest_time__isnull=True)
+                | models.Q(latest_time__isnull=True)
+                | models.Q(latest_time__gt=models.F("earliest_time")),
+                name="waitlist_times_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} waiting for {self.service}"
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    TAKEN = "taken", "Taken by someone else"
+
+
+class WaitlistOffer(models.Model):
+    """A freed time offered to a waiting patient, held for them until ``expires_at``. Never
+    booked without their acceptance. The link's token is stored only as its SHA-256."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    practitioner = models.ForeignKey(
+        "directory.Practitioner", on_delete=models.PROTECT, related_name="+"
+    )
+    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    extended = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes: ClassVar = [
+            models.Index(fields=("practitioner", "start"), name="offer_practitioner_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer of {self.start:%Y-%m-%d %H:%M} to {self.entry.patient}"
+
+
+class RecallStatus(models.TextChoices):
+    OPEN = "open", "Due"
+    BOOKED = "booked", "Booked"
+    CLOSED = "closed", "Closed"
+
+
+class Recall(models.Model):
+    """A patient due for a service by a date (for example re-injection about 12 weeks after
+    the last toxin session), per site and practitioner, worked by reception."""
+
+    patient = models.ForeignKey("records.Patient", on_delete=models.PROTECT, related_name="recalls")
+    service = models.ForeignKey("directory.Service", on_delete=models.PROTECT, related_name="+")
+    due_by = models.DateField()
+    site = models.ForeignKey(
+        "directory.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    practitioner = models.ForeignKey(
+        "directory.Practitioner", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=RecallStatus.choices, default=RecallStatus.OPEN
+    )
+    closed_reason = models.CharField(max_length=200, blank=True)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("due_by", "pk")
+        indexes: ClassVar = [models.Index(fields=("status", "due_by"), name="recall_due")]
+
+    def __str__(self) -> str:
+        return f"{self.patient} due {self.service} by {self.due_by}"
+
+
+class RecallContact(models.Model):
+    """One attempt to reach a recalled patient."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", "Telephone"
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter"
+        TEXT = "text", "Text message"
+
+    class Outcome(models.TextChoices):
+        NO_ANSWER = "no_answer", "No answer"
+        LEFT_MESSAGE = "left_message", "Left a message"
+        WILL_CALL_BACK = "will_call_back", "Will call back"
+        DECLINED = "declined", "Declined for now"
+        WRONG_NUMBER = "wrong_number", "Wrong number or address"
+        SENT = "sent", "Sent"
+
+    recall = models.ForeignKey(Recall, on_delete=models.CASCADE, related_name="contacts")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.CharField(max_length=200, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()}: {self.get_outcome_display()}"
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    USED = "used", "Booked"
+    ENDED = "ended", "Ended"
+
+
+class OpenFollowUp(models.Model):
+    """Patient-initiated follow-up: the patient may book this service from the portal, from
+    ``earliest_date`` to ``ends_on``, when symptoms return (for example when toxin wears off)."""
+
+    patient = models.ForeignKey(
+        "records.Patient", on_delete=models.PROTECT, related_name="open_follow_ups"
+    )
+    service = models.ForeignKey("directory.Service", on_delete=models.PROTECT, related_name="+")
+    earliest_date = models.DateField()
+    ends_on = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    note = models.CharField(max_length=200, blank=True)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("earliest_date")),
+                name="follow_up_window_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient}: open follow-up for {self.service} until {self.ends_on}"
+
+
+class CalendarFeed(models.Model):
+    """A private iCalendar feed of a practitioner's appointments. The URL's secret token is
+    stored only as its SHA-256; a revoked feed answers 404."""
+
+    practitioner = models.ForeignKey(
+        "directory.Practitioner", on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"Calendar feed for {self.practitioner}"

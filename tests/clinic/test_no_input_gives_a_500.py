@@ -5,6 +5,7 @@ comes back is a 2xx or a 4xx, and a 4xx writes nothing."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,14 +14,14 @@ from hypothesis import strategies as st
 from clinic.accounts.models import Role
 from clinic.enquiries.models import Enquiry
 from clinic.records.models import Patient
-from clinic.scheduling.models import Appointment
+from clinic.scheduling.models import Appointment, WaitlistEntry
 from tests.clinic.scheduling.conftest import calendar  # noqa: F401 - the booking fixture
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -62,8 +63,13 @@ def _bodies(fields: list[str]) -> st.SearchStrategy[bytes]:
     return as_json | st.binary(max_size=200)
 
 
-def _writes() -> tuple[int, int, int]:
-    return Appointment.objects.count(), Patient.objects.count(), Enquiry.objects.count()
+def _writes() -> tuple[int, ...]:
+    return (
+        Appointment.objects.count(),
+        Patient.objects.count(),
+        Enquiry.objects.count(),
+        WaitlistEntry.objects.count(),
+    )
 
 
 def _post_is_safe(client, path: str, body: bytes) -> None:
@@ -155,6 +161,18 @@ FORMS = {
         ["service", "site", "practitioner", "start", "patient", "reschedule", "overbook_reason"],
     ),
     "/records/patients/new/": (Role.RECEPTION, PATIENT_FIELDS),
+    "/appointments/waitlist/join/": (
+        Role.PATIENT,
+        [
+            "service",
+            "sites",
+            "earliest_date",
+            "latest_date",
+            "earliest_time",
+            "latest_time",
+            "note",
+        ],
+    ),
 }
 FORM_VALUES = st.text(max_size=300) | st.sampled_from(
     ["", "toxin", "test-site", "dr-test", "2026-12-01T09:00:00+0000", "<script>", "\x00", "-1"]

@@ -79,6 +79,13 @@ class Patient(models.Model):
         return f"{self.full_name} ({self.hospital_number})"
 
     @property
+    def contact_email(self) -> str:
+        """Where to email the patient: the record's address, else their sign-in address."""
+        if self.email:
+            return self.email
+        return self.user.email if self.user_id and self.user else ""
+
+    @property
     def under_care(self) -> bool:
         """Alive and not discharged: recalls and reminders apply."""
         return self.date_of_death is None and self.discharged_on is None

@@ -17,6 +17,7 @@ from clinic.records import selectors, services
 from clinic.records.access import AccessRefused, access_patient_list, refusal_reveals
 from clinic.records.forms import PatientForm
 from clinic.records.models import Patient
+from clinic.scheduling import follow_up, recall_selectors
 from clinic.scheduling import selectors as appointment_selectors
 
 SEARCH_TOO_LONG = f"Search words can be at most {selectors.SEARCH_MAX_LENGTH} characters."
@@ -57,6 +58,11 @@ def my_record(request: HttpRequest) -> HttpResponse:
         )
         if patient
         else None,
+        "follow_ups": follow_up.follow_ups_of_patient(
+            context=context, patient=patient, open_only=True
+        )
+        if patient
+        else [],
     }
     return render(request, "records/my_record.html", page)
 
@@ -114,7 +120,12 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404("No such patient") from None
     except AccessRefused as error:
         raise error.page_error() from None
-    return render(request, "records/patient_detail.html", {"patient": patient})
+    page = {
+        "patient": patient,
+        "recalls": recall_selectors.recalls_of_patient(context=context, patient=patient),
+        "follow_ups": follow_up.follow_ups_of_patient(context=context, patient=patient),
+    }
+    return render(request, "records/patient_detail.html", page)
 
 
 @login_required

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from clinic.directory.models import Practitioner, Service, Site
@@ -20,9 +20,11 @@ from clinic.scheduling.models import (
     Appointment,
     AppointmentStatus,
     Leave,
+    OfferStatus,
     Resource,
     ScheduleException,
     ServiceSchedule,
+    WaitlistOffer,
     WorkingPattern,
 )
 from dystonia.slots import Interval, free_slots, local_window, subtract
@@ -135,7 +137,39 @@ def _busy_time(
             busy[practitioner_id].append(span)
         if resource_id is not None:
             by_resource[resource_id].append(span)
+    for practitioner_id, start, end in _held(practitioner_ids, range_start, range_end):
+        busy[practitioner_id].append(Interval(start, end))
     return busy, {key: _Occupancy(spans) for key, spans in by_resource.items()}
+
+
+def _held(
+    practitioner_ids: list[int],
+    range_start: datetime,
+    range_end: datetime,
+    *,
+    except_patient_id: int | None = None,
+) -> list[tuple[int, datetime, datetime]]:
+    """Times held for waiting-list offers that are open and not yet expired: busy for
+    everyone but the patients they were offered to (one time may be offered to several;
+    docs/messages.md)."""
+    now = timezone.now()
+    held = WaitlistOffer.objects.filter(
+        practitioner_id__in=practitioner_ids,
+        status=OfferStatus.OPEN,
+        expires_at__gt=now,
+        start__lt=range_end,
+        end__gt=range_start,
+    )
+    if except_patient_id is not None:
+        offered_to_patient = WaitlistOffer.objects.filter(
+            entry__patient_id=except_patient_id,
+            status=OfferStatus.OPEN,
+            expires_at__gt=now,
+            practitioner_id=OuterRef("practitioner_id"),
+            start=OuterRef("start"),
+        )
+        held = held.exclude(Exists(offered_to_patient))
+    return list(held.values_list("practitioner_id", "start", "end"))
 
 
 def _windows_for(
@@ -386,7 +420,10 @@ def slot_check(
     patient_busy = any(
         row[2] == patient_id and row[3] < start + length and row[4] > start for row in rows
     )
-    if any(row[0] == practitioner.pk and row[3] < span.end and row[5] > span.start for row in rows):
+    clash = any(
+        row[0] == practitioner.pk and row[3] < span.end and row[5] > span.start for row in rows
+    )
+    if clash or _held([practitioner.pk], span.start, span.end, except_patient_id=patient_id):
         return SlotCheck(
             bookable_time=True, slot=None, patient_busy=patient_busy, session_end=window.end
         )

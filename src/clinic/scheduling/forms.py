@@ -4,11 +4,13 @@ staff calendars' filters."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.directory.models import Practitioner, Service, Site
@@ -52,15 +54,28 @@ class BookingSearchForm(AccessibleFormMixin, forms.Form):
         help_text="Leave empty to see the first available time.",
     )
     patient = forms.CharField(label="Patient hospital number", required=False, max_length=20)
+    practitioner = forms.ModelChoiceField(
+        label="Practitioner",
+        queryset=Practitioner.objects.filter(is_active=True),
+        to_field_name="slug",
+        required=False,
+        empty_label="Anyone",
+    )
     reschedule = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args: Any, staff: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, staff: bool, follow_up_services: Collection[int] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.staff = staff
         service_field = self.fields["service"]
         if not staff:
-            service_field.queryset = service_field.queryset.filter(schedule__bookable_online=True)
+            # Online-bookable services, and those the patient has an open follow-up for.
+            service_field.queryset = service_field.queryset.filter(
+                Q(schedule__bookable_online=True) | Q(pk__in=follow_up_services)
+            )
             del self.fields["patient"]
+            del self.fields["practitioner"]
         else:
             self.fields["patient"].required = True
 

@@ -25,7 +25,9 @@ from clinic.records.access import (
     refusal_reveals,
 )
 from clinic.records.models import Patient
+from clinic.scheduling import messaging, tasks
 from clinic.scheduling.availability import clinic_tz, sessions_on, slot_check
+from clinic.scheduling.follow_up import follow_up_booking_refusal, follow_up_use
 from clinic.scheduling.models import (
     Appointment,
     AppointmentChange,
@@ -33,6 +35,7 @@ from clinic.scheduling.models import (
     Resource,
     ServiceSchedule,
 )
+from clinic.scheduling.recalls import recalls_close_for_booking
 
 SLOT_TAKEN = "That time has just been taken. Please choose another."
 NOT_A_SLOT = "That time is not available for this service, practitioner and site."
@@ -76,6 +79,8 @@ class BookingRequest:
     site: Site
     start: datetime
     overbook_reason: str = ""
+    # Accepting a waiting-list offer: the unit offered this time, online or not.
+    via_offer: bool = False
 
 
 # Test seams, off in production: a pause after the availability check (to prove the race),
@@ -260,6 +265,7 @@ def _write(
         "overbooked": overbook and slot is None,
         "overbook_reason": request.overbook_reason if overbook and slot is None else "",
     }
+    freed: tuple[int, int, int, datetime] | None = None
     if existing is None:
         appointment = Appointment.objects.create(
             patient=request.patient, booked_by=_actor(context), **values
@@ -267,12 +273,13 @@ def _write(
         kind, old_start = AppointmentChange.Kind.BOOKED, None
     else:
         old_start = existing.start
+        freed = (existing.practitioner_id, existing.site_id, existing.service_id, old_start)
         for name, value in values.items():
             setattr(existing, name, value)
         existing.save(update_fields=[*(n.removesuffix("_id") for n in values), "updated_at"])
         appointment, kind = existing, AppointmentChange.Kind.RESCHEDULED
     reason = values["overbook_reason"] and f"overbooked: {values['overbook_reason']}"
-    AppointmentChange.objects.create(
+    change = AppointmentChange.objects.create(
         appointment=appointment,
         kind=kind,
         changed_by=_actor(context),
@@ -288,6 +295,14 @@ def _write(
         request.patient,
         detail + (" (overbooked)" if values["overbooked"] else ""),
     )
+    if existing is None:
+        online = schedule.bookable_online or request.via_offer or _is_staff(context.actor)
+        if follow_up_use(context=context, appointment=appointment) is None and not online:
+            raise BookingRefused(NOT_ONLINE)  # its follow-up was used by another booking
+        recalls_close_for_booking(context=context, appointment=appointment)
+    messaging.queue_for_change(context, appointment, change)
+    if freed is not None:
+        announce_freed_time(*freed)
     return appointment
 
 
@@ -319,8 +334,16 @@ def _validate(
     if request.start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
         raise BookingRefused(TOO_FAR.format(days=settings.BOOKING_HORIZON_DAYS))
     staff = _is_staff(context.actor)
-    if not staff and not schedule.bookable_online:
-        raise BookingRefused(NOT_ONLINE)
+    if not staff and not schedule.bookable_online and not request.via_offer:
+        # A patient may book it through an open follow-up whose window holds the date.
+        refusal = follow_up_booking_refusal(
+            patient=request.patient,
+            service=request.service,
+            start=request.start,
+            otherwise=NOT_ONLINE,
+        )
+        if refusal is not None:
+            raise BookingRefused(refusal)
     if not _offered(request):
         raise BookingRefused(NOT_A_SLOT)
     if request.overbook_reason:
@@ -350,6 +373,14 @@ def _run(
     except IntegrityError:
         # The exclusion constraints caught an overlap the checks did not (docs/booking.md).
         raise BookingRefused(SLOT_TAKEN, conflict=True) from None
+
+
+def announce_freed_time(
+    practitioner_id: int, site_id: int, service_id: int, start: datetime
+) -> None:
+    """After commit: offer a time a cancellation or move freed to the waiting list."""
+    args = (practitioner_id, site_id, service_id, start.isoformat())
+    transaction.on_commit(lambda: tasks.offer_freed_time.enqueue(*args))
 
 
 def is_lock_error(error: OperationalError) -> bool:
@@ -441,7 +472,7 @@ def _cancel(context: AuditContext, appointment: Appointment, reason: str) -> App
             _require_changeable(context, locked)
             locked.status = AppointmentStatus.CANCELLED
             locked.save(update_fields=["status", "updated_at"])
-            AppointmentChange.objects.create(
+            change = AppointmentChange.objects.create(
                 appointment=locked,
                 kind=AppointmentChange.Kind.CANCELLED,
                 changed_by=_actor(context),
@@ -450,6 +481,10 @@ def _cancel(context: AuditContext, appointment: Appointment, reason: str) -> App
             )
             _audit(
                 context, AuditAction.UPDATE, locked, locked.patient, f"cancelled: {reason}"[:200]
+            )
+            messaging.queue_for_change(context, locked, change)
+            announce_freed_time(
+                locked.practitioner_id, locked.site_id, locked.service_id, locked.start
             )
             return locked
     except OperationalError as error:

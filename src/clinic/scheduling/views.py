@@ -21,7 +21,7 @@ from clinic.directory.models import Practitioner, Service, Site
 from clinic.records import selectors as records_selectors
 from clinic.records.access import AccessRefused, DataCategory
 from clinic.records.models import Patient
-from clinic.scheduling import availability, selectors, services
+from clinic.scheduling import availability, follow_up, selectors, services
 from clinic.scheduling.forms import (
     BookingSearchForm,
     CalendarForm,
@@ -61,11 +61,25 @@ def book(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if user.role not in {Role.PATIENT, Role.RECEPTION, Role.CLINICIAN}:
         raise PermissionDenied
-    form = BookingSearchForm(request.GET or None, staff=_is_staff(user))
+    own = None if _is_staff(user) else Patient.objects.filter(user=user).first()
+    form = BookingSearchForm(
+        request.GET or None,
+        staff=_is_staff(user),
+        follow_up_services=follow_up.services_open_to(own),
+    )
     context: dict[str, object] = {"form": form, "slots": None}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         sites = (data["site"],) if data["site"] else ()
+        # A patient booking a service the unit books, through their open follow-up, searches
+        # only inside its window.
+        window = follow_up.follow_up_search_window(
+            patient=own, service=data["service"], staff=_is_staff(user)
+        )
+        context["follow_up_window"] = window
+        if window and data["date"] and not window.holds(data["date"]):
+            form.add_error("date", window.message)
+            return render(request, "scheduling/book.html", context, status=400)
         # The appointment being moved frees the times around it (if it is theirs).
         moving = _appointment_or_404(request, data["reschedule"]) if data["reschedule"] else None
         context["moving"] = moving
@@ -73,9 +87,16 @@ def book(request: HttpRequest) -> HttpResponse:
         if mismatch:
             form.add_error(None, mismatch)
             return render(request, "scheduling/book.html", context, status=400)
-        if data["date"] is None:
+        if data["date"] is None and window is not None:
+            first = follow_up.first_available_in(window, service=data["service"], sites=sites)
+            slots = [first] if first else []
+            context["first_available"] = True
+        elif data["date"] is None:
             first = availability.first_available(
-                service=data["service"], sites=sites, moving=moving
+                service=data["service"],
+                sites=sites,
+                practitioner=data.get("practitioner"),
+                moving=moving,
             )
             slots = [first] if first else []
             context["first_available"] = True
@@ -85,6 +106,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 date_from=data["date"],
                 date_to=data["date"],
                 sites=sites,
+                practitioner=data.get("practitioner"),
                 exclude_appointment_id=moving.pk if moving else None,
             )
             slots = availability.other_times(

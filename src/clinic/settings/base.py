@@ -230,3 +230,21 @@ BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=365)
 CANCELLATION_CUTOFF_HOURS = env_int("CANCELLATION_CUTOFF_HOURS", default=24)
 # How long a booking waits for another booking's row locks before answering 409 Retry-After.
 BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
+# The longest window a clinician may open for patient-initiated follow-up, in days (an
+# operational choice of the unit, not a clinical fact).
+FOLLOW_UP_MAX_DAYS = env_int("FOLLOW_UP_MAX_DAYS", default=365)
+
+# Messages to patients (docs/messages.md). Links in emails sent by background work start here.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A reminder goes this long before the appointment (not sent if booked later than that).
+REMINDER_HOURS_BEFORE = env_int("REMINDER_HOURS_BEFORE", default=48)
+# A failed send is tried again after 1, 2, 4, 8 ... times this, up to MESSAGE_MAX_ATTEMPTS in
+# all; then it is listed for reception as failed.
+MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", default=60)
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", default=5)
+
+# Waiting list (docs/messages.md): a freed time is offered to this many waiting patients at
+# once, held for them this long (once extendable by the second figure); first to accept books.
+WAITLIST_OFFERS_PER_TIME = env_int("WAITLIST_OFFERS_PER_TIME", default=3)
+WAITLIST_HOLD_HOURS = env_int("WAITLIST_HOLD_HOURS", default=24)
+WAITLIST_HOLD_EXTENSION_HOURS = env_int("WAITLIST_HOLD_EXTENSION_HOURS", default=24)

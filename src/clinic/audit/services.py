@@ -13,6 +13,8 @@ from clinic.accounts.requests import client_address, user_agent
 from clinic.audit.models import AuditAction, AuditChannel, AuditEntry, AuditOutcome
 
 if TYPE_CHECKING:
+    from django.db.models import Model
+
     from clinic.accounts.models import User
     from clinic.records.models import Patient
 
@@ -99,4 +101,27 @@ def audit_record(
         channel=context.channel,
         path=context.path,
         detail=detail[:DETAIL_MAX_LENGTH],
+    )
+
+
+def audit_object(
+    context: AuditContext,
+    action: AuditAction,
+    obj: Model | None,
+    patient: Patient | None,
+    detail: str,
+    *,
+    object_type: str,
+    allowed: bool = True,
+) -> None:
+    """One entry about one object (or none yet, for a refused create). Modules bind
+    ``object_type`` once: ``_audit = partial(audit_object, object_type="recall")``."""
+    audit_record(
+        context=context,
+        action=action,
+        outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.REFUSED,
+        object_type=object_type,
+        object_id=obj.pk if obj is not None else "",
+        patient=patient,
+        detail=detail,
     )

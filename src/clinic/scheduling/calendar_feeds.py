@@ -9,12 +9,9 @@ revoked token.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,12 +20,11 @@ from clinic.accounts.models import Role
 from clinic.audit.models import AuditAction, AuditOutcome
 from clinic.audit.services import AuditContext, audit_record
 from clinic.directory.models import Practitioner
-from clinic.records.access import AccessRefused, refuse
+from clinic.records.access import AccessRefused, access_calendar_feed, refuse, two_factor_done
 from clinic.scheduling.models import Appointment, AppointmentStatus, CalendarFeed
+from clinic.scheduling.tokens import new_token, token_hash
 
 OBJECT_TYPE = "calendar_feed"
-# secrets.token_urlsafe(32): 32 random bytes, 43 characters of the URL-safe alphabet.
-TOKEN_BYTES = 32
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 # What the feed covers: a month back (for letters and notes) and a year ahead (the booking
 # horizon), at most this many events, the furthest ahead left out first.
@@ -60,38 +56,6 @@ class FeedList:
     feeds: list[CalendarFeed]
 
 
-def token_hash(token: str) -> str:
-    """The SHA-256 (hex) stored in place of the token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _two_factor_done(user: Any) -> bool:
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified())
-
-
-def access_calendar_feed(  # noqa: PLR0911 - one condition per line, so coverage shows each
-    user: Any, *, practitioner_id: int, create: bool
-) -> bool:
-    """May this user create (``create``) or revoke a feed of this practitioner? The
-    clinician who is that practitioner; administrators may revoke any feed (a lost phone, a
-    leaver) but not create one, since a feed shows patients' hospital numbers and
-    administrators see no patient data (docs/access.md). Two-factor sign-in first."""
-    if user is None:
-        return False
-    if not user.is_authenticated:
-        return False
-    if not user.is_active:
-        return False
-    if user.role == Role.ADMIN and not create:
-        return _two_factor_done(user)
-    if user.role != Role.CLINICIAN:
-        return False
-    if user.practitioner_id != practitioner_id:
-        return False
-    return _two_factor_done(user)
-
-
 def _audit(context: AuditContext, action: AuditAction, feed: CalendarFeed, detail: str) -> None:
     audit_record(
         context=context,
@@ -116,7 +80,7 @@ def feed_create(*, context: AuditContext, practitioner: Practitioner) -> str:
             action=AuditAction.CREATE,
             detail=f"feed for practitioner {practitioner.pk} refused",
         )
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     with transaction.atomic():
         feed = CalendarFeed.objects.create(
             practitioner=practitioner, token_hash=token_hash(token), created_by=actor
@@ -230,7 +194,7 @@ def feeds_for_user(*, context: AuditContext) -> FeedList:
     """The signed-in clinician's own feeds, newest first. Anyone else is refused (audited):
     patients learn nothing (404), other staff are told (403)."""
     user = context.actor
-    if user is None or user.role != Role.CLINICIAN or not _two_factor_done(user):
+    if user is None or user.role != Role.CLINICIAN or not two_factor_done(user):
         raise refuse(context, object_type=OBJECT_TYPE, detail="feeds page refused")
     practitioner = user.practitioner
     if practitioner is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -19,8 +20,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.accounts.models import User
-from clinic.audit.models import AuditAction, AuditOutcome
-from clinic.audit.services import AuditContext, audit_record
+from clinic.audit.models import AuditAction
+from clinic.audit.services import AuditContext, audit_object
 from clinic.directory.models import Service, Site
 from clinic.records.access import (
     Access,
@@ -85,24 +86,7 @@ def window_text(earliest: date, ends_on: date) -> str:
     return f"{first} to {ends_on.day} {ends_on:%B %Y}"
 
 
-def _audit(
-    context: AuditContext,
-    action: AuditAction,
-    follow_up: OpenFollowUp | None,
-    patient: Patient | None,
-    detail: str,
-    *,
-    allowed: bool = True,
-) -> None:
-    audit_record(
-        context=context,
-        action=action,
-        outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.REFUSED,
-        object_type="follow_up",
-        object_id=follow_up.pk if follow_up else "",
-        patient=patient,
-        detail=detail,
-    )
+_audit = partial(audit_object, object_type="follow_up")
 
 
 def check_clinician(

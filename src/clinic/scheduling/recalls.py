@@ -12,6 +12,7 @@ inside the booking transaction) and when the patient dies or is discharged
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from clinic.accounts.models import Role, User
 from clinic.audit.models import AuditAction, AuditChannel, AuditOutcome
-from clinic.audit.services import AuditContext, audit_record, audit_record_many
+from clinic.audit.services import AuditContext, audit_object, audit_record, audit_record_many
 from clinic.directory.models import Practitioner, Service, Site
 from clinic.records.access import (
     Access,
@@ -83,24 +84,7 @@ def local_today() -> date:
     return timezone.now().astimezone(clinic_tz()).date()
 
 
-def _audit(
-    context: AuditContext,
-    action: AuditAction,
-    recall: Recall | None,
-    patient: Patient | None,
-    detail: str,
-    *,
-    allowed: bool = True,
-) -> None:
-    audit_record(
-        context=context,
-        action=action,
-        outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.REFUSED,
-        object_type="recall",
-        object_id=recall.pk if recall else "",
-        patient=patient,
-        detail=detail,
-    )
+_audit = partial(audit_object, object_type="recall")
 
 
 def _refuse(

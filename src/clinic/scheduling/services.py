@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -14,8 +15,8 @@ from django.db.models import Exists
 from django.utils import timezone
 
 from clinic.accounts.models import Role, User
-from clinic.audit.models import AuditAction, AuditOutcome
-from clinic.audit.services import AuditContext, audit_record
+from clinic.audit.models import AuditAction
+from clinic.audit.services import AuditContext, audit_object
 from clinic.directory.models import Practitioner, Service, Site
 from clinic.records.access import (
     Access,
@@ -100,24 +101,7 @@ def _is_staff(user: User | None) -> bool:
     return user is not None and user.role in {Role.RECEPTION, Role.CLINICIAN}
 
 
-def _audit(
-    context: AuditContext,
-    action: AuditAction,
-    appointment: Appointment | None,
-    patient: Patient | None,
-    detail: str,
-    *,
-    allowed: bool = True,
-) -> None:
-    audit_record(
-        context=context,
-        action=action,
-        outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.REFUSED,
-        object_type="appointment",
-        object_id=appointment.pk if appointment else "",
-        patient=patient,
-        detail=detail,
-    )
+_audit = partial(audit_object, object_type="appointment")
 
 
 def _check_access(

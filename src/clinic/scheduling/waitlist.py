@@ -5,10 +5,9 @@ first to accept gets it (docs/messages.md)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -16,8 +15,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from clinic.accounts.models import Role
-from clinic.audit.models import AuditAction, AuditOutcome
-from clinic.audit.services import AuditContext, audit_record, audit_record_many
+from clinic.audit.models import AuditAction
+from clinic.audit.services import AuditContext, audit_object, audit_record_many
 from clinic.directory.models import Practitioner, Service, Site
 from clinic.records.access import (
     Access,
@@ -39,8 +38,8 @@ from clinic.scheduling.models import (
     WaitlistStatus,
 )
 from clinic.scheduling.services import BookingRefused, BookingRequest, appointment_book
+from clinic.scheduling.tokens import new_token, token_hash
 
-TOKEN_BYTES = 32
 TOKEN_MAX_LENGTH = 100
 ALREADY_WAITING = "You are already on the waiting list for this service. Withdraw that first."
 NOT_WAITING = "This waiting-list entry is no longer waiting."
@@ -77,27 +76,8 @@ class WaitlistRequest:
     note: str = ""
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _audit(  # noqa: PLR0917 - every call names the same six things in the same order
-    context: AuditContext,
-    action: AuditAction,
-    object_type: str,
-    object_id: object,
-    patient: Patient,
-    detail: str,
-) -> None:
-    audit_record(
-        context=context,
-        action=action,
-        outcome=AuditOutcome.ALLOWED,
-        object_type=object_type,
-        object_id=object_id,
-        patient=patient,
-        detail=detail[:300],
-    )
+_audit_entry = partial(audit_object, object_type="waitlist_entry")
+_audit_offer = partial(audit_object, object_type="waitlist_offer")
 
 
 def _may(context: AuditContext, patient: Patient, access: Access) -> bool:
@@ -164,11 +144,10 @@ def waitlist_join(*, context: AuditContext, request: WaitlistRequest) -> Waitlis
             created_by=context.actor,
         )
         entry.sites.set(request.sites)
-        _audit(
+        _audit_entry(
             context,
             AuditAction.CREATE,
-            "waitlist_entry",
-            entry.pk,
+            entry,
             request.patient,
             f"joined waiting list for {request.service.name}, "
             f"{request.earliest_date} to {request.latest_date}",
@@ -195,7 +174,7 @@ def waitlist_withdraw(*, context: AuditContext, entry_id: int) -> WaitlistEntry:
         entry.status = WaitlistStatus.WITHDRAWN
         entry.save(update_fields=["status"])
         entry.offers.filter(status=OfferStatus.OPEN).update(status=OfferStatus.DECLINED)
-        _audit(context, AuditAction.UPDATE, "waitlist_entry", entry.pk, entry.patient, "withdrawn")
+        _audit_entry(context, AuditAction.UPDATE, entry, entry.patient, "withdrawn")
     return entry
 
 
@@ -283,7 +262,7 @@ def offer_freed_time(
         ]
         expires = min(now + timedelta(hours=settings.WAITLIST_HOLD_HOURS), start)
         for entry in chosen:
-            token = secrets.token_urlsafe(TOKEN_BYTES)
+            token = new_token()
             offer = WaitlistOffer.objects.create(
                 entry=entry,
                 practitioner=practitioner,
@@ -293,11 +272,10 @@ def offer_freed_time(
                 token_hash=token_hash(token),
                 expires_at=expires,
             )
-            _audit(
+            _audit_offer(
                 SYSTEM,
                 AuditAction.CREATE,
-                "waitlist_offer",
-                offer.pk,
+                offer,
                 entry.patient,
                 f"offered {service.name} at {start:%Y-%m-%d %H:%M}, held until "
                 f"{expires:%Y-%m-%d %H:%M}",
@@ -361,7 +339,7 @@ def offer_for(context: AuditContext, token: str, *, action: AuditAction) -> Wait
             action=action,
         )
     if action == AuditAction.READ:
-        _audit(context, action, "waitlist_offer", offer.pk, offer.entry.patient, "offer viewed")
+        _audit_offer(context, action, offer, offer.entry.patient, "offer viewed")
     return offer
 
 
@@ -410,11 +388,10 @@ def offer_accept(*, context: AuditContext, token: str) -> Appointment:
             WaitlistOffer.objects.filter(
                 practitioner=offer.practitioner, start=offer.start, status=OfferStatus.OPEN
             ).update(status=OfferStatus.TAKEN)
-            _audit(
+            _audit_offer(
                 context,
                 AuditAction.UPDATE,
-                "waitlist_offer",
-                offer.pk,
+                offer,
                 entry.patient,
                 f"accepted: appointment {appointment.pk}",
             )
@@ -431,9 +408,7 @@ def offer_decline(*, context: AuditContext, token: str) -> WaitlistOffer:
         _require_open(locked)
         locked.status = OfferStatus.DECLINED
         locked.save(update_fields=["status"])
-        _audit(
-            context, AuditAction.UPDATE, "waitlist_offer", offer.pk, offer.entry.patient, "declined"
-        )
+        _audit_offer(context, AuditAction.UPDATE, offer, offer.entry.patient, "declined")
         if not WaitlistOffer.objects.filter(
             practitioner=offer.practitioner, start=offer.start, status=OfferStatus.OPEN
         ).exists():
@@ -461,11 +436,10 @@ def offer_extend(*, context: AuditContext, token: str) -> WaitlistOffer:
         locked.expires_at = min(locked.expires_at + extension, locked.start)
         locked.extended = True
         locked.save(update_fields=["expires_at", "extended"])
-        _audit(
+        _audit_offer(
             context,
             AuditAction.UPDATE,
-            "waitlist_offer",
-            offer.pk,
+            offer,
             offer.entry.patient,
             f"hold extended to {locked.expires_at:%Y-%m-%d %H:%M}",
         )

@@ -16,6 +16,7 @@ from icalendar import Calendar
 from clinic.accounts.models import Role
 from clinic.audit.models import AuditEntry
 from clinic.audit.services import AuditContext
+from clinic.records import access
 from clinic.records.access import AccessRefused
 from clinic.scheduling import calendar_feeds
 from clinic.scheduling.calendar_feeds import feed_by_token, feed_create, feed_revoke
@@ -383,7 +384,5 @@ def test_no_one_signed_out_or_inactive_may_create_or_revoke(calendar, clinician,
     practitioner_id = calendar.practitioner.pk
 
     for create in (True, False):
-        allowed = calendar_feeds.access_calendar_feed(
-            user, practitioner_id=practitioner_id, create=create
-        )
+        allowed = access.access_calendar_feed(user, practitioner_id=practitioner_id, create=create)
         assert allowed is False

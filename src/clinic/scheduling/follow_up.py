@@ -23,6 +23,7 @@ from clinic.accounts.models import User
 from clinic.audit.models import AuditAction
 from clinic.audit.services import AuditContext, audit_object
 from clinic.directory.models import Service, Site
+from clinic.records import selectors as records_selectors
 from clinic.records.access import (
     Access,
     AccessRefused,
@@ -355,3 +356,32 @@ def first_available_in(
             return found[0]
         start = end + timedelta(days=1)
     return None
+
+
+def patient_for_clinician(*, context: AuditContext, patient_id: int) -> Patient:
+    """The patient whose follow-ups a clinician opens: refused and audited (404 for an
+    unknown id, 403 for staff who are not clinicians, 404 for patients) before anything is
+    shown."""
+    target = Patient.objects.filter(pk=patient_id).first()
+    if target is None:
+        _audit(
+            context, AuditAction.READ, None, None, f"no such patient {patient_id}", allowed=False
+        )
+        raise AccessRefused(reveal=False)
+    check_clinician(context, target, AuditAction.CREATE)
+    return records_selectors.patient_for_user(
+        context=context, patient_id=patient_id, category=DataCategory.APPOINTMENTS
+    )
+
+
+def follow_up_for_clinician(*, context: AuditContext, follow_up_id: int) -> OpenFollowUp:
+    """One follow-up, for the clinician ending it: refused and audited like the patient."""
+    found = (
+        OpenFollowUp.objects.select_related("patient", "service").filter(pk=follow_up_id).first()
+    )
+    if found is None:
+        _audit(context, AuditAction.READ, None, None, "no such follow-up", allowed=False)
+        raise AccessRefused(reveal=False)
+    check_clinician(context, found.patient, AuditAction.UPDATE, found)
+    _audit(context, AuditAction.READ, found, found.patient, "follow-up read")
+    return found

@@ -10,12 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from clinic.audit.models import AuditAction, AuditChannel, AuditOutcome
-from clinic.audit.services import AuditContext, audit_record
+from clinic.audit.models import AuditChannel
+from clinic.audit.services import AuditContext
 from clinic.directory.models import Service
 from clinic.forms import AccessibleFormMixin
-from clinic.records import selectors as records_selectors
-from clinic.records.access import AccessRefused, DataCategory
+from clinic.records.access import AccessRefused
 from clinic.records.models import Patient
 from clinic.scheduling import follow_up
 from clinic.scheduling.models import OpenFollowUp
@@ -69,23 +68,8 @@ class FollowUpEndForm(AccessibleFormMixin, forms.Form):
 
 
 def _clinician_patient(request: HttpRequest, patient_id: int) -> Patient:
-    """The patient, for a clinician: refused (audited) before anything is shown."""
-    context = _context(request)
-    target = Patient.objects.filter(pk=patient_id).first()
-    if target is None:
-        audit_record(
-            context=context,
-            action=AuditAction.READ,
-            outcome=AuditOutcome.REFUSED,
-            object_type="follow_up",
-            detail=f"no such patient {patient_id}",
-        )
-        raise Http404("No such patient")
     try:
-        follow_up.check_clinician(context, target, AuditAction.CREATE)
-        return records_selectors.patient_for_user(
-            context=context, patient_id=patient_id, category=DataCategory.APPOINTMENTS
-        )
+        return follow_up.patient_for_clinician(context=_context(request), patient_id=patient_id)
     except AccessRefused as error:
         raise error.page_error() from None
 
@@ -129,34 +113,12 @@ def follow_up_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def _follow_up_for_clinician(request: HttpRequest, follow_up_id: int) -> OpenFollowUp:
-    context = _context(request)
-    found = (
-        OpenFollowUp.objects.select_related("patient", "service").filter(pk=follow_up_id).first()
-    )
-    if found is None:
-        audit_record(
-            context=context,
-            action=AuditAction.READ,
-            outcome=AuditOutcome.REFUSED,
-            object_type="follow_up",
-            object_id=follow_up_id,
-            detail="no such follow-up",
-        )
-        raise Http404("No such follow-up")
     try:
-        follow_up.check_clinician(context, found.patient, AuditAction.UPDATE, found)
+        return follow_up.follow_up_for_clinician(
+            context=_context(request), follow_up_id=follow_up_id
+        )
     except AccessRefused as error:
         raise error.page_error() from None
-    audit_record(
-        context=context,
-        action=AuditAction.READ,
-        outcome=AuditOutcome.ALLOWED,
-        object_type="follow_up",
-        object_id=found.pk,
-        patient=found.patient,
-        detail="follow-up read",
-    )
-    return found
 
 
 @login_required

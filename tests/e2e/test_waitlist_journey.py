@@ -12,7 +12,7 @@ from clinic.audit.services import AuditContext
 from clinic.demo import data
 from clinic.directory.models import Practitioner, Service, Site
 from clinic.scheduling import availability, services
-from clinic.scheduling.forms import local_today
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import Appointment, WaitlistOffer
 from tests import factories
 

@@ -24,7 +24,7 @@ from clinic.directory.models import Practitioner, Service, Site
 from clinic.records.access import AccessRefused
 from clinic.records.models import Patient
 from clinic.scheduling import availability, selectors, services
-from clinic.scheduling.forms import local_today
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.idempotency import IdempotencyProblem, Outcome, fingerprint, run_once
 from clinic.scheduling.models import Appointment
 

@@ -62,6 +62,11 @@ def clinic_tz() -> ZoneInfo:
     return ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
+def local_today() -> date:
+    """Today in the clinic's time zone."""
+    return timezone.now().astimezone(clinic_tz()).date()
+
+
 def _day_bounds(query: SlotQuery) -> tuple[datetime, datetime]:
     tz = clinic_tz()
     start = datetime.combine(query.date_from, datetime.min.time(), tzinfo=tz)

@@ -33,6 +33,7 @@ from clinic.records.access import (
 )
 from clinic.records.models import Patient
 from clinic.scheduling import availability
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import (
     Appointment,
     FollowUpStatus,
@@ -72,11 +73,6 @@ class FollowUpRefused(ValueError):  # noqa: N818 - reads as the event
 
 class FollowUpNotFound(Exception):  # noqa: N818 - reads as the event
     """No follow-up has that identifier."""
-
-
-def local_today() -> date:
-    """Today in the clinic's time zone."""
-    return timezone.now().astimezone(availability.clinic_tz()).date()
 
 
 def window_text(earliest: date, ends_on: date) -> str:
@@ -158,7 +154,10 @@ def _locked_open(follow_up_id: int) -> OpenFollowUp:
 def _open_now(patient: Patient, service: Service) -> QuerySet[OpenFollowUp]:
     """Open follow-ups for the patient and service that have not run out."""
     return OpenFollowUp.objects.filter(
-        patient=patient, service=service, status=FollowUpStatus.OPEN, ends_on__gte=local_today()
+        patient=patient,
+        service=service,
+        status=FollowUpStatus.OPEN,
+        ends_on__gte=local_today(),
     )
 
 

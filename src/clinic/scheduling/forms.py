@@ -11,22 +11,16 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 
 from clinic.directory.models import Practitioner, Service, Site
 from clinic.forms import AccessibleFormMixin
 from clinic.records.models import Patient
-from clinic.scheduling.availability import clinic_tz
+from clinic.scheduling.availability import local_today
 
 DATE_IN_PAST = "Choose today or a later date."
 DATE_TOO_FAR = "We book up to {days} days ahead. Choose an earlier date."
 NO_SUCH_PATIENT = "No patient has that hospital number."
 REASON_MAX_LENGTH = 200
-
-
-def local_today() -> dt.date:
-    """Today in the clinic's time zone."""
-    return timezone.now().astimezone(clinic_tz()).date()
 
 
 class BookingSearchForm(AccessibleFormMixin, forms.Form):

@@ -8,8 +8,9 @@ from django import forms
 
 from clinic.directory.models import Practitioner, Service, Site
 from clinic.forms import AccessibleFormMixin
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import RecallContact, RecallStatus
-from clinic.scheduling.recalls import TEXT_MAX_LENGTH, TEXT_TOO_LONG, local_today
+from clinic.scheduling.recalls import TEXT_MAX_LENGTH, TEXT_TOO_LONG
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 FILTER_DATE_RANGE = "Choose a date within three years of today."

@@ -23,8 +23,9 @@ from clinic.records.access import (
     refusal_reveals,
 )
 from clinic.records.models import Patient
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import Recall, RecallContact, RecallStatus
-from clinic.scheduling.recalls import RecallNotFound, local_today
+from clinic.scheduling.recalls import RecallNotFound
 
 # One page of the list; a bounded page keeps the page, its audit entries and its queries small.
 RECALL_PAGE_SIZE = 50

@@ -31,7 +31,7 @@ from clinic.records.access import (
     refusal_reveals,
 )
 from clinic.records.models import Patient
-from clinic.scheduling.availability import clinic_tz
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import (
     Appointment,
     Recall,
@@ -77,11 +77,6 @@ class RecallRefused(ValueError):  # noqa: N818 - reads as the event
 
 class RecallNotFound(Exception):  # noqa: N818 - reads as the event
     """No recall has that identifier."""
-
-
-def local_today() -> date:
-    """Today in the clinic's time zone."""
-    return timezone.now().astimezone(clinic_tz()).date()
 
 
 _audit = partial(audit_object, object_type="recall")

@@ -22,12 +22,12 @@ from clinic.records import selectors as records_selectors
 from clinic.records.access import AccessRefused, DataCategory
 from clinic.records.models import Patient
 from clinic.scheduling import availability, follow_up, selectors, services
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.forms import (
     BookingSearchForm,
     CalendarForm,
     CancelForm,
     ConfirmForm,
-    local_today,
 )
 from clinic.scheduling.models import Appointment
 

@@ -27,7 +27,7 @@ from clinic.records.access import (
 )
 from clinic.records.models import Patient
 from clinic.scheduling import messaging, tasks
-from clinic.scheduling.availability import clinic_tz, slot_check
+from clinic.scheduling.availability import clinic_tz, local_today, slot_check
 from clinic.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -90,7 +90,7 @@ def _may(context: AuditContext, patient: Patient, access: Access) -> bool:
 
 
 def _validate_join(request: WaitlistRequest) -> None:
-    today = timezone.now().astimezone(clinic_tz()).date()
+    today = local_today()
     if request.earliest_date < today:
         raise WaitlistProblem("The first date must be today or later.")
     if request.latest_date < request.earliest_date:

@@ -14,7 +14,7 @@ from clinic.audit.services import AuditContext
 from clinic.directory.models import Practitioner, Service
 from clinic.records.access import AccessRefused
 from clinic.scheduling import availability, services
-from clinic.scheduling.forms import local_today
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import (
     Appointment,
     AppointmentChange,

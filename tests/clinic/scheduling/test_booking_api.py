@@ -9,7 +9,7 @@ import pytest
 
 from clinic.accounts.models import Role
 from clinic.audit.models import AuditEntry
-from clinic.scheduling.forms import local_today
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import Appointment, IdempotentRequest
 from tests import factories
 from tests.clinic.scheduling.conftest import next_weekday

@@ -16,7 +16,7 @@ from clinic.audit.models import AuditEntry
 from clinic.audit.services import AuditContext
 from clinic.records.access import AccessRefused
 from clinic.scheduling import availability, services, waitlist
-from clinic.scheduling.forms import local_today
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import (
     Appointment,
     AppointmentStatus,

@@ -29,6 +29,13 @@ DEMO_PATIENTS: Final = (
     ("Grace", "Sample", date(2009, 2, 20), "9990000034", "DC0000003"),
 )
 
+# Recalls for the made-up patients: hospital number, service, due in this many days from the
+# day the demo is loaded (negative: overdue), reason.
+DEMO_RECALLS: Final = (
+    ("DC0000002", "botulinum-toxin-clinic", -3, "Re-injection due (made-up example)"),
+    ("DC0000003", "follow-up", 21, "Review after physiotherapy (made-up example)"),
+)
+
 # Services: slug, name, summary.
 SERVICES: Final = (
     ("new-consultation", "New consultation", "A first assessment by a dystonia specialist."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -12,7 +13,15 @@ from clinic.demo import data
 from clinic.directory.models import OpeningHours, Practitioner, Service, Site, Specialty
 from clinic.information.models import NewsItem, Story
 from clinic.records.models import Patient
-from clinic.scheduling.models import Resource, ResourceKind, ServiceSchedule, WorkingPattern
+from clinic.scheduling.availability import local_today
+from clinic.scheduling.models import (
+    Recall,
+    RecallStatus,
+    Resource,
+    ResourceKind,
+    ServiceSchedule,
+    WorkingPattern,
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ def demo_load() -> DemoLoadResult:
     created += _staff_load()
     created += _patients_load()
     created += _scheduling_load(services, sites)
+    created += _recalls_load(services)
     return DemoLoadResult(created=created)
 
 
@@ -225,6 +235,27 @@ def _scheduling_load(services: dict[str, Service], sites: dict[str, Site]) -> in
             weekday=weekday,
             start_time=start,
             defaults={"end_time": end, "valid_from": data.PATTERNS_VALID_FROM},
+        )
+        created += was_created
+    return created
+
+
+def _recalls_load(services: dict[str, Service]) -> int:
+    """A few open recalls, so the recall list has something to work (made up)."""
+    reception = User.objects.get(email=data.DEMO_STAFF[0][0])
+    today = local_today()
+    created = 0
+    for number, service, days, reason in data.DEMO_RECALLS:
+        patient = Patient.objects.get(hospital_number=number)
+        _, was_created = Recall.objects.get_or_create(
+            patient=patient,
+            service=services[service],
+            status=RecallStatus.OPEN,
+            defaults={
+                "due_by": today + timedelta(days=days),
+                "reason": reason,
+                "created_by": reception,
+            },
         )
         created += was_created
     return created

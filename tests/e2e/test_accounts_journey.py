@@ -14,6 +14,7 @@ from clinic.accounts.models import Role
 from clinic.demo import data
 from clinic.records.models import Patient
 from tests import factories
+from tests.e2e.journeys import sign_in
 
 PASSWORD = "a long made-up passphrase"
 
@@ -21,13 +22,6 @@ PASSWORD = "a long made-up passphrase"
 def _code_for(email: str) -> str:
     device = TOTPDevice.objects.get(user__email=email, confirmed=True)
     return f"{totp(device.bin_key):06d}"
-
-
-def _sign_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/accounts/sign-in/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_patient_signs_up_verifies_signs_in_and_sees_their_home_page(
@@ -64,7 +58,7 @@ def test_a_patient_signs_up_verifies_signs_in_and_sees_their_home_page(
 
 def test_a_clinician_signs_in_with_a_totp_code(page: Page, demo_site, screenshot_dir):
     email, password = data.DEMO_STAFF[1][0], data.DEMO_STAFF[1][1]
-    _sign_in(page, demo_site, email, password)
+    sign_in(page, demo_site, email, password)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
     page.screenshot(path=screenshot_dir / "two-factor.png", full_page=True)
@@ -76,7 +70,7 @@ def test_a_clinician_signs_in_with_a_totp_code(page: Page, demo_site, screenshot
 
 
 def test_a_wrong_totp_code_is_refused_with_a_message(page: Page, demo_site):
-    _sign_in(page, demo_site, data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1])
+    sign_in(page, demo_site, data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1])
 
     page.get_by_label("6-digit code").fill("12345x")
     page.get_by_role("button", name="Continue").click()
@@ -87,7 +81,7 @@ def test_a_wrong_totp_code_is_refused_with_a_message(page: Page, demo_site):
 
 def test_a_refused_url_edit_is_in_the_audit_log_an_admin_finds(page: Page, demo_site):
     other = Patient.objects.get(hospital_number=data.DEMO_PATIENTS[1][4])
-    _sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
+    sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
 
     page.goto(f"{demo_site}/records/patients/{other.pk}/")
@@ -95,7 +89,7 @@ def test_a_refused_url_edit_is_in_the_audit_log_an_admin_finds(page: Page, demo_
     expect(page.locator("main")).not_to_contain_text(other.family_name)
     page.get_by_role("button", name="Sign out").click()
 
-    _sign_in(page, demo_site, data.DEMO_ADMIN_EMAIL, data.DEMO_ADMIN_PASSWORD)
+    sign_in(page, demo_site, data.DEMO_ADMIN_EMAIL, data.DEMO_ADMIN_PASSWORD)
     page.get_by_label("6-digit code").fill(_code_for(data.DEMO_ADMIN_EMAIL))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Audit trail")
@@ -114,7 +108,7 @@ def test_the_inactivity_warning_can_be_answered(page: Page, demo_site, settings)
     settings.SESSION_EXPIRY_WARNING_SECONDS = 120
     user = factories.user(role=Role.PATIENT, password=PASSWORD)
     factories.patient(user=user)
-    _sign_in(page, demo_site, user.email, PASSWORD)
+    sign_in(page, demo_site, user.email, PASSWORD)
 
     dialog = page.get_by_role("dialog", name="Are you still there?")
     expect(dialog).to_be_visible(timeout=8_000)

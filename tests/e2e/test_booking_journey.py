@@ -3,27 +3,19 @@ at any site, moves it, and reception sees the change in the day view."""
 
 from __future__ import annotations
 
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from clinic.demo import data
 from clinic.scheduling.availability import clinic_tz
 from clinic.scheduling.models import Appointment
-
-
-def _sign_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/accounts/sign-in/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+from tests.e2e.journeys import sign_in, sign_in_staff
 
 
 def test_book_the_first_toxin_slot_move_it_and_reception_sees_it(
     page: Page, demo_site, settings, screenshot_dir
 ):
     settings.CANCELLATION_CUTOFF_HOURS = 0  # the first slot may be tomorrow morning
-    _sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
+    sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
     page.get_by_role("link", name="Book an appointment").click()
     page.get_by_label("Botulinum toxin clinic").check()
     page.get_by_label("Site").select_option(label="Any site")
@@ -55,10 +47,7 @@ def test_book_the_first_toxin_slot_move_it_and_reception_sees_it(
     page.get_by_role("button", name="Sign out").click()
 
     reception_email, reception_password = data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1]
-    _sign_in(page, demo_site, reception_email, reception_password)
-    device = TOTPDevice.objects.get(user__email=reception_email, confirmed=True)
-    page.get_by_label("6-digit code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Continue").click()
+    sign_in_staff(page, demo_site, reception_email, reception_password)
     page.get_by_role("link", name="Calendar").click()
     page.get_by_label("Site").select_option(value=appointment.site.slug)
     local = appointment.start.astimezone(clinic_tz())

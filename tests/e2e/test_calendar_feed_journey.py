@@ -7,8 +7,6 @@ import re
 from datetime import timedelta
 
 from django.utils import timezone
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
@@ -17,16 +15,7 @@ from clinic.demo import data
 from clinic.directory.models import Service
 from clinic.records.models import Patient
 from clinic.scheduling.models import Appointment
-
-
-def _staff_sign_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/accounts/sign-in/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    device = TOTPDevice.objects.get(user__email=email, confirmed=True)
-    page.get_by_label("6-digit code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Continue").click()
+from tests.e2e.journeys import sign_in_staff
 
 
 def _an_appointment_for(clinician: User) -> Appointment:
@@ -52,7 +41,7 @@ def test_a_clinician_creates_uses_and_revokes_a_calendar_feed(
 ):
     email, password = data.DEMO_STAFF[1][0], data.DEMO_STAFF[1][1]
     appointment = _an_appointment_for(User.objects.get(email=email))
-    _staff_sign_in(page, demo_site, email, password)
+    sign_in_staff(page, demo_site, email, password)
 
     page.get_by_role("link", name="Calendar feeds", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Calendar feeds")

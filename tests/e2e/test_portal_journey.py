@@ -7,8 +7,6 @@ from __future__ import annotations
 import time
 
 from django.core import mail
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from clinic.accounts.models import Role
@@ -16,26 +14,9 @@ from clinic.demo import data
 from clinic.enquiries.models import Enquiry
 from dystonia.selfcheck import QUESTIONS
 from tests import factories
+from tests.e2e.journeys import sign_in, sign_in_staff, sign_out
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _sign_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/accounts/sign-in/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _staff_sign_in(page: Page, base: str, email: str, password: str) -> None:
-    _sign_in(page, base, email, password)
-    device = TOTPDevice.objects.get(user__email=email, confirmed=True)
-    page.get_by_label("6-digit code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Continue").click()
-
-
-def _sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
 
 
 def test_a_visitor_self_checks_sends_a_query_and_reception_replies(
@@ -71,7 +52,7 @@ def test_a_visitor_self_checks_sends_a_query_and_reception_replies(
     reference = Enquiry.objects.get(sender_email="sam@example.org").reference
     expect(page.locator("main")).to_contain_text(reference)
 
-    _staff_sign_in(page, demo_site, data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1])
+    sign_in_staff(page, demo_site, data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1])
     page.get_by_role("link", name="Enquiries").click()
     page.get_by_role("link", name=reference).click()
     expect(page.locator("main")).to_contain_text("Self-check advice: See a dystonia specialist")
@@ -91,7 +72,7 @@ def test_a_second_opinion_with_a_pdf_is_answered_and_read(
 ):
     letter = tmp_path / "clinic-letter.pdf"
     letter.write_bytes(PDF)
-    _sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
+    sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
     page.get_by_role("link", name="Ask for a second opinion").click()
     page.get_by_label("What would you like a second opinion on?").fill(
         "Is toxin still right for me?"
@@ -104,16 +85,16 @@ def test_a_second_opinion_with_a_pdf_is_answered_and_read(
     page.get_by_role("button", name="Send request").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("we have your request")
     enquiry = Enquiry.objects.get(kind="second_opinion")
-    _sign_out(page)
+    sign_out(page)
 
-    _staff_sign_in(page, demo_site, data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1])
+    sign_in_staff(page, demo_site, data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1])
     page.goto(f"{demo_site}/enquiries/{enquiry.pk}/")
     page.get_by_label("Assign to a clinician").select_option(label="Amara Okafor (Clinician)")
     page.get_by_role("button", name="Assign").click()
     expect(page.locator("main")).to_contain_text("Assigned to")
-    _sign_out(page)
+    sign_out(page)
 
-    _staff_sign_in(page, demo_site, data.DEMO_STAFF[1][0], data.DEMO_STAFF[1][1])
+    sign_in_staff(page, demo_site, data.DEMO_STAFF[1][0], data.DEMO_STAFF[1][1])
     page.goto(f"{demo_site}/enquiries/{enquiry.pk}/")
     expect(page.get_by_role("link", name="clinic-letter.pdf")).to_be_visible()
     page.get_by_label("Your opinion").fill(
@@ -121,9 +102,9 @@ def test_a_second_opinion_with_a_pdf_is_answered_and_read(
     )
     page.get_by_role("button", name="Save opinion and tell the patient").click()
     expect(page.get_by_role("status")).to_contain_text("The opinion has been saved")
-    _sign_out(page)
+    sign_out(page)
 
-    _sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
+    sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
     expect(page.locator("main")).to_contain_text("the opinion is ready")
     page.get_by_role("link", name=enquiry.reference).click()
     expect(page.get_by_role("heading", name="Second opinion", exact=True)).to_be_visible()
@@ -138,7 +119,7 @@ def test_a_patient_editing_the_url_to_another_patients_document_is_refused(
     factories.patient(user=owner)
     letter = tmp_path / "private.pdf"
     letter.write_bytes(PDF)
-    _sign_in(page, demo_site, owner.email, "a long made-up passphrase")
+    sign_in(page, demo_site, owner.email, "a long made-up passphrase")
     page.goto(demo_site + "/enquiries/second-opinion/")
     page.get_by_label("What would you like a second opinion on?").fill("Question")
     page.get_by_label("Your current diagnosis, as you were told it").fill("Diagnosis")
@@ -148,9 +129,9 @@ def test_a_patient_editing_the_url_to_another_patients_document_is_refused(
     page.get_by_label("Letters and reports").set_input_files(str(letter))
     page.get_by_role("button", name="Send request").click()
     document = Enquiry.objects.get(sender=owner).documents.get()
-    _sign_out(page)
+    sign_out(page)
 
-    _sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
+    sign_in(page, demo_site, data.DEMO_PATIENT_EMAIL, data.DEMO_PATIENT_PASSWORD)
     response = page.goto(f"{demo_site}/enquiries/documents/{document.pk}/")
 
     assert response is not None

@@ -5,27 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from clinic.accounts.models import User
 from clinic.demo import data
 from clinic.directory.models import Practitioner, Service, Site
 from clinic.records.models import Patient
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import Appointment, Recall, RecallStatus
-from clinic.scheduling.recalls import local_today
-
-
-def _sign_in_as_reception(page: Page, base: str) -> None:
-    email, password = data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1]
-    page.goto(base + "/accounts/sign-in/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    device = TOTPDevice.objects.get(user__email=email, confirmed=True)
-    page.get_by_label("6-digit code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Continue").click()
+from tests.e2e.journeys import sign_in_staff
 
 
 def test_reception_works_the_recall_list_and_books_a_recalled_patient(
@@ -41,7 +29,7 @@ def test_reception_works_the_recall_list_and_books_a_recalled_patient(
         reason="Re-injection 12 weeks after the last toxin session",
         created_by=User.objects.get(email=data.DEMO_STAFF[1][0]),
     )
-    _sign_in_as_reception(page, demo_site)
+    sign_in_staff(page, demo_site, data.DEMO_STAFF[0][0], data.DEMO_STAFF[0][1])
 
     page.get_by_role("link", name="Recalls").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Recalls")

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.directory.models import Practitioner, Service, Site
@@ -156,25 +156,19 @@ def _held(
 ) -> list[tuple[int, datetime, datetime]]:
     """Times held for waiting-list offers that are open and not yet expired: busy for
     everyone but the patients they were offered to (one time may be offered to several;
-    docs/messages.md)."""
-    now = timezone.now()
-    held = WaitlistOffer.objects.filter(
+    docs/messages.md). One plain query: holds are few."""
+    rows = WaitlistOffer.objects.filter(
         practitioner_id__in=practitioner_ids,
         status=OfferStatus.OPEN,
-        expires_at__gt=now,
+        expires_at__gt=timezone.now(),
         start__lt=range_end,
         end__gt=range_start,
-    )
-    if except_patient_id is not None:
-        offered_to_patient = WaitlistOffer.objects.filter(
-            entry__patient_id=except_patient_id,
-            status=OfferStatus.OPEN,
-            expires_at__gt=now,
-            practitioner_id=OuterRef("practitioner_id"),
-            start=OuterRef("start"),
-        )
-        held = held.exclude(Exists(offered_to_patient))
-    return list(held.values_list("practitioner_id", "start", "end"))
+    ).values_list("practitioner_id", "start", "end", "entry__patient_id")
+    held = list(rows)
+    offered_to_patient = {
+        (p, start) for p, start, _, patient in held if patient == except_patient_id
+    }
+    return [(p, start, end) for p, start, end, _ in held if (p, start) not in offered_to_patient]
 
 
 def _windows_for(

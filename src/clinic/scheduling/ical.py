@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, Timezone, vCalAddress
 from icalendar.enums import CLASS, STATUS, TRANSP
 
 from clinic.directory.models import Practitioner
@@ -59,14 +60,23 @@ def _calendar(*, method: str, name: str = "") -> Calendar:
     return calendar
 
 
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
+    """The VTIMEZONE of a zone over whole years. Generating it from the zone database is
+    the slowest part of building a calendar, so each is made once per process; calendars
+    only read it."""
+    return Timezone.from_tzid(
+        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+    )
+
+
 def _add_timezones(calendar: Calendar, appointments: list[Appointment]) -> bytes:
     """The VTIMEZONE for the clinic's zone, covering the years of the events, then the
     document's bytes."""
     if appointments:
         years = [a.start.astimezone(clinic_tz()).year for a in appointments]
-        calendar.add_missing_timezones(
-            first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + 2, 1, 1)
-        )
+        for position, tzid in enumerate(sorted(calendar.get_missing_tzids())):
+            calendar.subcomponents.insert(position, _vtimezone(tzid, min(years), max(years)))
     document: bytes = calendar.to_ical()
     return document
 

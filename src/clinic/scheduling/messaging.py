@@ -117,8 +117,6 @@ def queue_for_change(
     kind = CHANGE_MESSAGE[AppointmentChange.Kind(change.kind)]
     subject, body = _render(kind, **_appointment_context(appointment))
     booked = change.kind == AppointmentChange.Kind.BOOKED
-    # The calendar file's SEQUENCE counts the appointment's changes since it was booked.
-    sequence = 0 if booked else appointment.changes.count() - 1
     cancelled = appointment.status == AppointmentStatus.CANCELLED
     queued = [
         _create(
@@ -131,9 +129,6 @@ def queue_for_change(
                 to_email=appointment.patient.contact_email,
                 subject=subject,
                 body=body,
-                ical=ical.appointment_calendar(
-                    appointment, cancelled=cancelled, sequence=sequence
-                ).decode(),
                 about_start=appointment.start,
                 due_at=now,
             ),
@@ -248,6 +243,20 @@ def _no_longer_applies(message: Message) -> str:
     return ""
 
 
+def _calendar_file(message: Message) -> str:
+    """The .ics a change's confirmation carries, built when it is sent (in the worker, not in
+    the booking's request). Its SEQUENCE counts the appointment's changes up to this one, so
+    calendar programs keep the newest; a later change follows in its own message."""
+    appointment = message.appointment
+    if message.kind not in CHANGE_MESSAGE.values() or appointment is None:
+        return ""
+    sequence = appointment.changes.filter(at__lte=message.created_at).count() - 1
+    cancelled = message.kind == MessageKind.CANCELLATION
+    return ical.appointment_calendar(
+        appointment, cancelled=cancelled, sequence=max(sequence, 0)
+    ).decode()
+
+
 def _email(message: Message) -> EmailMessage:
     email = EmailMessage(
         subject=message.subject,
@@ -276,7 +285,13 @@ def deliver(message_id: int) -> str:
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))
-            .select_related("patient", "appointment", "offer")
+            .select_related(
+                "patient__user",
+                "appointment__service",
+                "appointment__site",
+                "appointment__practitioner",
+                "offer",
+            )
             .filter(pk=message_id)
             .first()
         )
@@ -293,6 +308,7 @@ def deliver(message_id: int) -> str:
             message.save(update_fields=["status", "last_error"])
             return message.status
         message.attempts += 1
+        message.ical = message.ical or _calendar_file(message)
         try:
             _email(message).send()
         except SEND_ERRORS as error:
@@ -305,7 +321,9 @@ def deliver(message_id: int) -> str:
             logger.warning("message %s not sent: %s", message.pk, message.last_error)
         else:
             message.status, message.sent_at, message.last_error = MessageStatus.SENT, now, ""
-        message.save(update_fields=["status", "attempts", "last_error", "sent_at", "due_at"])
+        message.save(
+            update_fields=["status", "attempts", "last_error", "sent_at", "due_at", "ical"]
+        )
         audit_record(
             context=SYSTEM,
             action=AuditAction.EXPORT,

@@ -14,8 +14,17 @@ from hypothesis import strategies as st
 from clinic.accounts.models import Role
 from clinic.enquiries.models import Enquiry
 from clinic.records.models import Patient
-from clinic.scheduling.models import Appointment, WaitlistEntry
-from tests.clinic.scheduling.conftest import calendar  # noqa: F401 - the booking fixture
+from clinic.scheduling.models import (
+    Appointment,
+    OpenFollowUp,
+    Recall,
+    RecallContact,
+    WaitlistEntry,
+)
+from tests.clinic.scheduling.conftest import (  # the booking fixture
+    calendar,  # noqa: F401
+    next_weekday,
+)
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +78,9 @@ def _writes() -> tuple[int, ...]:
         Patient.objects.count(),
         Enquiry.objects.count(),
         WaitlistEntry.objects.count(),
+        Recall.objects.count(),
+        RecallContact.objects.count(),
+        OpenFollowUp.objects.count(),
     )
 
 
@@ -127,6 +139,8 @@ QUERY_PARAMETERS = {
     "/api/v1/practitioners": ["site", "specialty", "q", "limit", "offset"],
     "/api/v1/services": ["site", "limit", "offset"],
     "/api/v1/patients": ["q", "limit", "offset"],
+    "/appointments/recalls/": ["site", "practitioner", "service", "due_by", "status", "page"],
+    "/appointments/waitlist/": ["service"],
 }
 
 
@@ -193,5 +207,46 @@ def test_forms_never_fail_with_a_500(client, staff, patient_user, path, values):
     response = client.post(path, dict(zip(fields, values, strict=False)))
 
     assert response.status_code < 500, (path, values)
+    if response.status_code >= 400:
+        assert _writes() == before
+
+
+STAFF_FORMS = {
+    "/appointments/recalls/new/{patient}/": (
+        Role.RECEPTION,
+        ["service", "due_by", "site", "practitioner", "reason"],
+    ),
+    "/appointments/recalls/{recall}/contact/": (Role.RECEPTION, ["method", "outcome", "note"]),
+    "/appointments/recalls/{recall}/close/": (Role.RECEPTION, ["reason"]),
+    "/appointments/follow-up/new/{patient}/": (
+        Role.CLINICIAN,
+        ["service", "earliest_date", "ends_on", "note"],
+    ),
+}
+
+
+@FUZZ
+@given(
+    path=st.sampled_from(sorted(STAFF_FORMS)),
+    values=st.lists(FORM_VALUES, min_size=5, max_size=5),
+)
+def test_recall_and_follow_up_forms_never_fail_with_a_500(  # noqa: F811 - the fixture
+    client, staff, calendar, path, values
+):
+    """The forms about one patient or recall, posted by the staff role that uses them."""
+    role, fields = STAFF_FORMS[path]
+    recall = Recall.objects.filter(status="open").first() or Recall.objects.create(
+        patient=calendar.patient,
+        service=calendar.service,
+        due_by=calendar.at(next_weekday(0), 9).date(),
+        created_by=staff[Role.RECEPTION],
+    )
+    sign_in(client, staff[role])
+    before = _writes()
+
+    url = path.format(patient=calendar.patient.pk, recall=recall.pk)
+    response = client.post(url, dict(zip(fields, values, strict=False)))
+
+    assert response.status_code < 500, (url, values)
     if response.status_code >= 400:
         assert _writes() == before

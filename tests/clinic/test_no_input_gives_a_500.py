@@ -230,8 +230,12 @@ STAFF_FORMS = {
     path=st.sampled_from(sorted(STAFF_FORMS)),
     values=st.lists(FORM_VALUES, min_size=5, max_size=5),
 )
-def test_recall_and_follow_up_forms_never_fail_with_a_500(  # noqa: F811 - the fixture
-    client, staff, calendar, path, values
+def test_recall_and_follow_up_forms_never_fail_with_a_500(
+    client,
+    staff,
+    calendar,  # noqa: F811 - the fixture imported above
+    path,
+    values,
 ):
     """The forms about one patient or recall, posted by the staff role that uses them."""
     role, fields = STAFF_FORMS[path]

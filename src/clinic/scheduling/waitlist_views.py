@@ -3,6 +3,8 @@ reception's lists of the waiting list and of messages that could not be sent."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -22,6 +24,15 @@ from clinic.scheduling.waitlist_forms import OfferAnswerForm, WaitlistJoinForm
 
 def _context(request: HttpRequest) -> AuditContext:
     return AuditContext.from_request(request, channel=AuditChannel.WEB)
+
+
+# The audit trail records this path for offer pages instead of the real one, which holds the
+# offer's secret token.
+OFFER_PATH = "/appointments/offers/[token]/"
+
+
+def _offer_context(request: HttpRequest) -> AuditContext:
+    return replace(_context(request), path=OFFER_PATH)
 
 
 def _user(request: HttpRequest) -> User:
@@ -111,7 +122,7 @@ def _offer_page(
     request: HttpRequest, token: str, *, problem: str = "", status: int = 200
 ) -> HttpResponse:
     try:
-        offer = waitlist.offer_for(_context(request), token, action=AuditAction.READ)
+        offer = waitlist.offer_for(_offer_context(request), token, action=AuditAction.READ)
     except AccessRefused as error:
         raise error.page_error() from None
     return render(
@@ -146,7 +157,7 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         return _offer_page(request, token, problem=problem, status=400)
     action, done = ANSWERS[form.cleaned_data["answer"]]
     try:
-        result = action(context=_context(request), token=token)
+        result = action(context=_offer_context(request), token=token)
     except AccessRefused as error:
         raise error.page_error() from None
     except waitlist.WaitlistProblem as problem:

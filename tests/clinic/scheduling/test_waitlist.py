@@ -366,6 +366,12 @@ def test_the_offer_page_accepts(freed, client):
     again = client.post(f"/appointments/offers/{token}/", {"answer": "accept"})
     assert again.status_code == 409
     assert b"You have already accepted this offer." in again.content
+    # The audit trail never holds a working link.
+    paths = set(
+        AuditEntry.objects.filter(object_type="waitlist_offer").values_list("path", flat=True)
+    )
+    assert paths <= {"", "/appointments/offers/[token]/"}
+    assert not AuditEntry.objects.filter(path__contains=token).exists()
 
 
 def test_the_join_form_rejects_bad_input(client, patient_user, calendar):

@@ -10,6 +10,7 @@ never sent (docs/messages.md).
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -51,6 +52,8 @@ CHANGE_MESSAGE = {
     AppointmentChange.Kind.RESCHEDULED: MessageKind.CHANGE,
     AppointmentChange.Kind.CANCELLED: MessageKind.CANCELLATION,
 }
+OFFER_LINK = re.compile(r"/appointments/offers/[^/\s]+/")
+OFFER_LINK_KEPT = "/appointments/offers/[private link, not kept]/"
 SUBJECTS = {
     MessageKind.CONFIRMATION: "Your appointment is booked: {service}, {when}",
     MessageKind.CHANGE: "Your appointment has moved: {service}, {when}",
@@ -58,7 +61,7 @@ SUBJECTS = {
     MessageKind.REMINDER: "Reminder: {service}, {when}",
     MessageKind.WAITLIST_OFFER: "An earlier appointment is free: {service}, {when}",
 }
-# What stops a send for good (a bad address) and what is worth trying again (the server).
+# Failures worth trying again: the mail server refused, dropped or could not be reached.
 SEND_ERRORS = (smtplib.SMTPException, OSError)
 
 
@@ -134,18 +137,20 @@ def queue_for_change(
             ),
         )
     ]
-    if not cancelled:
-        queued.append(_queue_reminder(context, appointment, now))
     if not booked:
         _drop_stale_reminders(appointment)
+    if not cancelled:
+        queued.append(_queue_reminder(context, appointment, change, now))
     made = [message for message in queued if message is not None]
     transaction.on_commit(lambda: schedule_sends(made))
     return made
 
 
 def _queue_reminder(
-    context: AuditContext, appointment: Appointment, now: datetime
+    context: AuditContext, appointment: Appointment, change: AppointmentChange, now: datetime
 ) -> Message | None:
+    """The reminder for the appointment as this change left it (its own key: a move away and
+    back, or to another practitioner at the same time, gets a fresh reminder)."""
     due = appointment.start - timedelta(hours=settings.REMINDER_HOURS_BEFORE)
     if due <= now:
         return None  # booked inside the reminder period: the confirmation is the reminder
@@ -156,7 +161,7 @@ def _queue_reminder(
             patient=appointment.patient,
             appointment=appointment,
             kind=MessageKind.REMINDER,
-            dedupe_key=f"reminder:{appointment.pk}:{appointment.start.timestamp():.0f}",
+            dedupe_key=f"reminder:{change.pk}",
             to_email=appointment.patient.contact_email,
             subject=subject,
             body=body,
@@ -167,15 +172,12 @@ def _queue_reminder(
 
 
 def _drop_stale_reminders(appointment: Appointment) -> None:
-    """Reminders waiting for a time the appointment no longer has, or for a cancelled one."""
-    stale = Message.objects.filter(
+    """After a move or a cancellation, the reminders written before it no longer apply."""
+    Message.objects.filter(
         appointment=appointment,
         kind=MessageKind.REMINDER,
         status__in=[MessageStatus.PENDING, MessageStatus.RETRYING],
-    )
-    if appointment.status == AppointmentStatus.BOOKED:
-        stale = stale.exclude(about_start=appointment.start)
-    stale.update(status=MessageStatus.SKIPPED, last_error="The appointment changed.")
+    ).update(status=MessageStatus.SKIPPED, last_error="The appointment changed.")
 
 
 def queue_offer(context: AuditContext, offer: WaitlistOffer, token: str) -> Message | None:
@@ -228,12 +230,15 @@ def _no_longer_applies(message: Message) -> str:
     patient = message.patient
     if not patient.under_care:
         return "The patient is no longer under the unit's care."
-    if message.kind == MessageKind.REMINDER:
-        appointment = message.appointment
-        if appointment is None or appointment.status != AppointmentStatus.BOOKED:
-            return "The appointment was cancelled."
-        if appointment.start != message.about_start:
-            return "The appointment moved."
+    appointment = message.appointment
+    if message.kind == MessageKind.REMINDER and (
+        appointment is None or appointment.status != AppointmentStatus.BOOKED
+    ):
+        return "The appointment was cancelled."
+    if appointment is not None and appointment.changes.filter(at__gt=message.created_at).exists():
+        # A confirmation or reminder written before a later change would tell the patient
+        # an old time, place or practitioner; the later change's own email follows.
+        return "A later change replaced it."
     if message.kind == MessageKind.WAITLIST_OFFER:
         offer = message.offer
         if offer is None or offer.status != OfferStatus.OPEN or offer.expires_at <= timezone.now():
@@ -311,9 +316,11 @@ def deliver(message_id: int) -> str:
         message.ical = message.ical or _calendar_file(message)
         try:
             _email(message).send()
-        except SEND_ERRORS as error:
+        except (*SEND_ERRORS, ValueError) as error:
             message.last_error = f"{type(error).__name__}: {error}"[:300]
-            if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+            # A malformed address or header (ValueError) will not mend by waiting.
+            permanent = not isinstance(error, SEND_ERRORS)
+            if permanent or message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
                 message.status = MessageStatus.FAILED
             else:
                 message.status = MessageStatus.RETRYING
@@ -321,8 +328,10 @@ def deliver(message_id: int) -> str:
             logger.warning("message %s not sent: %s", message.pk, message.last_error)
         else:
             message.status, message.sent_at, message.last_error = MessageStatus.SENT, now, ""
+            # The record keeps what was said, not a working private link.
+            message.body = OFFER_LINK.sub(OFFER_LINK_KEPT, message.body)
         message.save(
-            update_fields=["status", "attempts", "last_error", "sent_at", "due_at", "ical"]
+            update_fields=["status", "attempts", "last_error", "sent_at", "due_at", "ical", "body"]
         )
         audit_record(
             context=SYSTEM,

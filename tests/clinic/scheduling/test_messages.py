@@ -310,3 +310,66 @@ def test_a_patient_cannot_read_another_patients_appointment_messages(booked, cli
     factories.patient(user=other)
     sign_in(client, other, second_factor=False)
     assert client.get(f"/appointments/{booked.pk}/").status_code == 404
+
+
+def test_a_move_away_and_back_still_gets_a_reminder(
+    booked, calendar, patient_user, django_capture_on_commit_callbacks
+):
+    original = booked.start
+    for start in (calendar.at(next_weekday(1), 10), original):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.appointment_reschedule(
+                context=_context(patient_user), appointment_id=booked.pk, start=start
+            )
+    pending = booked.messages.filter(kind=MessageKind.REMINDER, status=MessageStatus.PENDING)
+    assert [m.about_start for m in pending] == [original]
+
+
+def test_a_move_to_another_practitioner_at_the_same_time_rewrites_the_reminder(
+    booked, calendar, patient_user, django_capture_on_commit_callbacks
+):
+    other = factories.practitioner(
+        slug="dr-other", sites=[calendar.site], services=[calendar.service]
+    )
+    for pattern in calendar.practitioner.working_patterns.all():
+        pattern.pk = None
+        pattern.practitioner = other
+        pattern.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_reschedule(
+            context=_context(patient_user),
+            appointment_id=booked.pk,
+            start=booked.start,
+            practitioner=other,
+        )
+    pending = booked.messages.get(kind=MessageKind.REMINDER, status=MessageStatus.PENDING)
+    assert other.display_name in pending.body
+    assert calendar.practitioner.display_name not in pending.body
+
+
+def test_a_confirmation_overtaken_by_a_move_is_not_sent(
+    calendar, patient_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    _failing_send(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = _book(calendar, patient_user)
+    confirmation = appointment.messages.get(kind=MessageKind.CONFIRMATION)
+    assert Message.objects.get(pk=confirmation.pk).status == MessageStatus.RETRYING
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_reschedule(
+            context=_context(patient_user),
+            appointment_id=appointment.pk,
+            start=calendar.at(next_weekday(1), 11),
+        )
+    Message.objects.filter(pk=confirmation.pk).update(due_at=timezone.now())
+    assert messaging.deliver(confirmation.pk) == MessageStatus.SKIPPED
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["Your appointment has moved"]
+
+
+def test_a_malformed_address_fails_at_once_and_is_listed(booked, monkeypatch):
+    reminder = _reminder(booked)
+    _failing_send(monkeypatch, ValueError("Invalid address 'a@b@c'"))
+    Message.objects.filter(pk=reminder.pk).update(due_at=timezone.now())
+    assert messaging.deliver(reminder.pk) == MessageStatus.FAILED
+    assert Message.objects.get(pk=reminder.pk).attempts == 1

@@ -417,6 +417,10 @@ def test_an_offer_email_is_a_recorded_message(freed):
     message = offer.messages.get()
     assert message.kind == MessageKind.WAITLIST_OFFER
     assert message.status == "sent"
+    # The patient's email held the link; the record of it does not.
+    sent = next(m for m in mail.outbox if m.to == [message.to_email])
+    assert _token_from_email(sent) not in message.body
+    assert "/appointments/offers/[private link, not kept]/" in message.body
 
 
 @settings(

@@ -142,33 +142,57 @@ def _busy_time(
             busy[practitioner_id].append(span)
         if resource_id is not None:
             by_resource[resource_id].append(span)
-    for practitioner_id, start, end in _held(practitioner_ids, range_start, range_end):
-        busy[practitioner_id].append(Interval(start, end))
+    for hold in _held(practitioner_ids, resource_ids, range_start, range_end):
+        span = Interval(hold.start, hold.end)
+        if hold.practitioner_id in wanted:
+            busy[hold.practitioner_id].append(span)
+        if hold.resource_id is not None:
+            by_resource[hold.resource_id].append(span)
     return busy, {key: _Occupancy(spans) for key, spans in by_resource.items()}
+
+
+class Hold(NamedTuple):
+    """A span held for a waiting-list offer: its practitioner and room are busy then."""
+
+    practitioner_id: int
+    resource_id: int | None
+    start: datetime
+    end: datetime
 
 
 def _held(
     practitioner_ids: list[int],
+    resource_ids: list[int],
     range_start: datetime,
     range_end: datetime,
     *,
     except_patient_id: int | None = None,
-) -> list[tuple[int, datetime, datetime]]:
-    """Times held for waiting-list offers that are open and not yet expired: busy for
-    everyone but the patients they were offered to (one time may be offered to several;
-    docs/messages.md). One plain query: holds are few."""
-    rows = WaitlistOffer.objects.filter(
-        practitioner_id__in=practitioner_ids,
-        status=OfferStatus.OPEN,
-        expires_at__gt=timezone.now(),
-        start__lt=range_end,
-        end__gt=range_start,
-    ).values_list("practitioner_id", "start", "end", "entry__patient_id")
+) -> list[Hold]:
+    """Spans held for waiting-list offers that are open and not yet expired (the appointment
+    and its buffer, with its room): busy for everyone but the patients they were offered to
+    (one time may be offered to several; docs/messages.md). One plain query: holds are few."""
+    rows = (
+        WaitlistOffer.objects.filter(
+            Q(practitioner_id__in=practitioner_ids) | Q(resource_id__in=resource_ids),
+            status=OfferStatus.OPEN,
+            expires_at__gt=timezone.now(),
+            start__lt=range_end,
+            end__gt=range_start,
+        )
+        .values_list("practitioner_id", "resource_id", "start", "end", "entry__patient_id")
+        .order_by()
+    )
     held = list(rows)
     offered_to_patient = {
-        (p, start) for p, start, _, patient in held if patient == except_patient_id
+        (practitioner, start)
+        for practitioner, _, start, _, patient in held
+        if patient == except_patient_id
     }
-    return [(p, start, end) for p, start, end, _ in held if (p, start) not in offered_to_patient]
+    return [
+        Hold(practitioner, resource, start, end)
+        for practitioner, resource, start, end, _ in held
+        if (practitioner, start) not in offered_to_patient
+    ]
 
 
 def _windows_for(
@@ -419,16 +443,18 @@ def slot_check(
     patient_busy = any(
         row[2] == patient_id and row[3] < start + length and row[4] > start for row in rows
     )
+    holds = _held([practitioner.pk], candidates, span.start, span.end, except_patient_id=patient_id)
     clash = any(
         row[0] == practitioner.pk and row[3] < span.end and row[5] > span.start for row in rows
-    )
-    if clash or _held([practitioner.pk], span.start, span.end, except_patient_id=patient_id):
+    ) or any(hold.practitioner_id == practitioner.pk for hold in holds)
+    if clash:
         return SlotCheck(
             bookable_time=True, slot=None, patient_busy=patient_busy, session_end=window.end
         )
     resource_id: int | None = None
     if schedule.resource_kind:
         taken = {row[1] for row in rows if row[1] is not None}
+        taken |= {hold.resource_id for hold in holds if hold.resource_id is not None}
         resource_id = next((pk for pk in sorted(candidates) if pk not in taken), None)
         if resource_id is None:
             return SlotCheck(

@@ -270,6 +270,23 @@ def follow_up_use(*, context: AuditContext, appointment: Appointment) -> OpenFol
     return follow_up
 
 
+def follow_up_release(*, context: AuditContext, appointment: Appointment) -> OpenFollowUp | None:
+    """Inside a cancellation: the follow-up this appointment used is open again if its
+    window has not ended (the clinician granted the window, not one booking)."""
+    follow_up = (
+        OpenFollowUp.objects.select_for_update()
+        .filter(appointment=appointment, status=FollowUpStatus.USED)
+        .first()
+    )
+    if follow_up is None or follow_up.ends_on < local_today():
+        return None
+    follow_up.status, follow_up.appointment = FollowUpStatus.OPEN, None
+    follow_up.save(update_fields=["status", "appointment"])
+    detail = f"open again: appointment {appointment.pk} cancelled"
+    _audit(context, AuditAction.UPDATE, follow_up, appointment.patient, detail)
+    return follow_up
+
+
 def follow_ups_of_patient(
     *, context: AuditContext, patient: Patient, open_only: bool = False
 ) -> list[OpenFollowUp]:

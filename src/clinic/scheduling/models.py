@@ -418,8 +418,13 @@ class WaitlistOffer(models.Model):
         "directory.Practitioner", on_delete=models.PROTECT, related_name="+"
     )
     site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="+")
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     start = models.DateTimeField()
-    end = models.DateTimeField()
+    end = models.DateTimeField(
+        help_text="The end of the held span: the appointment and its buffer."
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField()
     extended = models.BooleanField(default=False)

@@ -320,6 +320,31 @@ def recalls_close_for_booking(*, context: AuditContext, appointment: Appointment
     return len(ids)
 
 
+def recalls_reopen_for_cancellation(*, context: AuditContext, appointment: Appointment) -> int:
+    """Inside a cancellation: recalls that this appointment closed are due again (the patient
+    is still due the service). Returns how many reopened."""
+    ids = list(
+        Recall.objects.filter(appointment=appointment, status=RecallStatus.BOOKED).values_list(
+            "pk", flat=True
+        )
+    )
+    if not ids:
+        return 0
+    Recall.objects.filter(pk__in=ids).update(
+        status=RecallStatus.OPEN, appointment=None, closed_reason="", closed_at=None
+    )
+    audit_record(
+        context=context,
+        action=AuditAction.UPDATE,
+        outcome=AuditOutcome.ALLOWED,
+        object_type="recall",
+        object_id=",".join(map(str, ids)),
+        patient=appointment.patient,
+        detail=f"due again: appointment {appointment.pk} cancelled",
+    )
+    return len(ids)
+
+
 def _may_close_ineligible(context: AuditContext) -> bool:
     """Reception and clinicians (after two-factor), or the system itself (a task, or code
     recording a death or discharge), never a web request without a person."""

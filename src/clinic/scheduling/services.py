@@ -28,7 +28,11 @@ from clinic.records.access import (
 from clinic.records.models import Patient
 from clinic.scheduling import messaging, tasks
 from clinic.scheduling.availability import clinic_tz, sessions_on, slot_check
-from clinic.scheduling.follow_up import follow_up_booking_refusal, follow_up_use
+from clinic.scheduling.follow_up import (
+    follow_up_booking_refusal,
+    follow_up_release,
+    follow_up_use,
+)
 from clinic.scheduling.models import (
     Appointment,
     AppointmentChange,
@@ -36,7 +40,7 @@ from clinic.scheduling.models import (
     Resource,
     ServiceSchedule,
 )
-from clinic.scheduling.recalls import recalls_close_for_booking
+from clinic.scheduling.recalls import recalls_close_for_booking, recalls_reopen_for_cancellation
 
 SLOT_TAKEN = "That time has just been taken. Please choose another."
 NOT_A_SLOT = "That time is not available for this service, practitioner and site."
@@ -411,9 +415,11 @@ def appointment_reschedule(
     start: datetime,
     practitioner: Practitioner | None = None,
     site: Site | None = None,
+    via_offer: bool = False,
 ) -> Appointment:
     """Move an appointment to another free time (and optionally practitioner or site): the
-    same checks as booking; status and cut-off checked again on the locked row."""
+    same checks as booking; status and cut-off checked again on the locked row. ``via_offer``:
+    to a time the waiting list offered the patient."""
     appointment = _existing(context, appointment_id, AuditAction.UPDATE)
     request = BookingRequest(
         patient=appointment.patient,
@@ -421,6 +427,7 @@ def appointment_reschedule(
         practitioner=practitioner or appointment.practitioner,
         site=site or appointment.site,
         start=start,
+        via_offer=via_offer,
     )
     try:
         _require_changeable(context, appointment)
@@ -467,6 +474,9 @@ def _cancel(context: AuditContext, appointment: Appointment, reason: str) -> App
                 context, AuditAction.UPDATE, locked, locked.patient, f"cancelled: {reason}"[:200]
             )
             messaging.queue_for_change(context, locked, change)
+            # What this booking had used or closed applies again.
+            recalls_reopen_for_cancellation(context=context, appointment=locked)
+            follow_up_release(context=context, appointment=locked)
             announce_freed_time(
                 locked.practitioner_id, locked.site_id, locked.service_id, locked.start
             )

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -37,7 +37,15 @@ from clinic.scheduling.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
-from clinic.scheduling.services import BookingRefused, BookingRequest, appointment_book
+from clinic.scheduling.services import (
+    NOT_ONLINE,
+    BookingBusy,
+    BookingRefused,
+    BookingRequest,
+    appointment_book,
+    appointment_reschedule,
+    is_lock_error,
+)
 from clinic.scheduling.tokens import new_token, token_hash
 
 TOKEN_MAX_LENGTH = 100
@@ -126,6 +134,9 @@ def waitlist_join(*, context: AuditContext, request: WaitlistRequest) -> Waitlis
             action=AuditAction.CREATE,
         )
     _validate_join(request)
+    schedule = ServiceSchedule.objects.filter(service=request.service).first()
+    if context.actor.role == Role.PATIENT and not (schedule and schedule.bookable_online):
+        raise WaitlistProblem(NOT_ONLINE)
     with transaction.atomic():
         # The patient row lock makes "one waiting entry per service" hold under concurrency.
         Patient.objects.select_for_update().filter(pk=request.patient.pk).first()
@@ -173,7 +184,10 @@ def waitlist_withdraw(*, context: AuditContext, entry_id: int) -> WaitlistEntry:
             raise WaitlistProblem(NOT_WAITING)
         entry.status = WaitlistStatus.WITHDRAWN
         entry.save(update_fields=["status"])
-        entry.offers.filter(status=OfferStatus.OPEN).update(status=OfferStatus.DECLINED)
+        lapsed = list(entry.offers.select_for_update().filter(status=OfferStatus.OPEN))
+        entry.offers.filter(pk__in=[o.pk for o in lapsed]).update(status=OfferStatus.DECLINED)
+        for offer in lapsed:
+            transaction.on_commit(partial(_offer_again, offer))
         _audit_entry(context, AuditAction.UPDATE, entry, entry.patient, "withdrawn")
     return entry
 
@@ -251,15 +265,37 @@ def offer_freed_time(
         )
         if practitioner is None:
             return 0
-        check = slot_check(
-            service=service, schedule=schedule, practitioner=practitioner, site=site, start=start
+        # Patients already holding this very time: it is offered to more of them only up to
+        # WAITLIST_OFFERS_PER_TIME (after one turned it down or left the list).
+        holders = list(
+            WaitlistOffer.objects.filter(
+                practitioner=practitioner,
+                start=start,
+                status=OfferStatus.OPEN,
+                expires_at__gt=now,
+            ).values_list("entry__patient_id", flat=True)
         )
-        if check.slot is None:
+        wanted = settings.WAITLIST_OFFERS_PER_TIME - len(holders)
+        if wanted <= 0:
             return 0
-        end = check.slot.end
-        chosen = _candidates(service, site, practitioner, start, end)[
-            : settings.WAITLIST_OFFERS_PER_TIME
-        ]
+        check = slot_check(
+            service=service,
+            schedule=schedule,
+            practitioner=practitioner,
+            site=site,
+            start=start,
+            # Seen as one of its holders would see it: free but for everything else.
+            patient_id=holders[0] if holders else None,
+        )
+        slot = check.slot
+        if slot is None:
+            return 0
+        # The hold covers what the booking will: the appointment, its buffer up to the end
+        # of the session, and its room.
+        held_until = slot.end + timedelta(minutes=schedule.buffer_minutes)
+        if check.session_end is not None:
+            held_until = max(slot.end, min(held_until, check.session_end))
+        chosen = _candidates(service, site, practitioner, start, slot.end)[:wanted]
         expires = min(now + timedelta(hours=settings.WAITLIST_HOLD_HOURS), start)
         for entry in chosen:
             token = new_token()
@@ -267,8 +303,9 @@ def offer_freed_time(
                 entry=entry,
                 practitioner=practitioner,
                 site=site,
+                resource_id=slot.resource_id,
                 start=start,
-                end=end,
+                end=held_until,
                 token_hash=token_hash(token),
                 expires_at=expires,
             )
@@ -355,48 +392,102 @@ def offer_is_open(offer: WaitlistOffer) -> bool:
     return offer.status == OfferStatus.OPEN and offer.expires_at > timezone.now()
 
 
+BUSY = "The calendar is busy; please try again in a moment. The time is still held for you."
+
+
+def _lock_for_acceptance(offer: WaitlistOffer) -> WaitlistOffer:
+    """The locks an acceptance takes before it books, in one order every path follows (entry,
+    then the open offers of this time by key, then the booking's own): two patients accepting
+    at once, or one withdrawing, wait rather than deadlock. Returns this offer, locked."""
+    WaitlistEntry.objects.select_for_update().filter(pk=offer.entry_id).first()
+    siblings = list(
+        WaitlistOffer.objects.select_for_update()
+        .filter(Q(pk=offer.pk) | Q(practitioner=offer.practitioner, start=offer.start))
+        .order_by("pk")
+    )
+    return next(o for o in siblings if o.pk == offer.pk)
+
+
+def _book_offered(context: AuditContext, offer: WaitlistOffer) -> Appointment:
+    """Book the offered time, or move the patient's later appointment for the same service
+    to it (they joined the list for an earlier time, not for a second appointment)."""
+    entry = offer.entry
+    later = (
+        Appointment.objects.filter(
+            patient=entry.patient,
+            service=entry.service,
+            status=AppointmentStatus.BOOKED,
+            start__gt=offer.start,
+        )
+        .order_by("start")
+        .first()
+    )
+    if later is not None:
+        return appointment_reschedule(
+            context=context,
+            appointment_id=later.pk,
+            start=offer.start,
+            practitioner=offer.practitioner,
+            site=offer.site,
+            via_offer=True,
+        )
+    return appointment_book(
+        context=context,
+        request=BookingRequest(
+            patient=entry.patient,
+            service=entry.service,
+            practitioner=offer.practitioner,
+            site=offer.site,
+            start=offer.start,
+            via_offer=True,
+        ),
+    )
+
+
 def offer_accept(*, context: AuditContext, token: str) -> Appointment:
-    """Book the offered time for the patient: the same checks and locks as any booking. The
-    other patients offered the same time lose it; the patient leaves the waiting list."""
+    """Book the offered time for the patient (moving their later appointment for the service
+    if they have one): the same checks and locks as any booking. The other patients offered
+    the same time lose it; the patient leaves the waiting list. A busy calendar leaves the
+    offer open; a time taken meanwhile closes it and goes to the next in line."""
     offer = offer_for(context, token, action=AuditAction.UPDATE)
     _require_open(offer)
     entry = offer.entry
-    refusal: BookingRefused | None = None
-    with transaction.atomic():
-        locked = WaitlistOffer.objects.select_for_update().get(pk=offer.pk)
-        _require_open(locked)
-        try:
-            appointment = appointment_book(
-                context=context,
-                request=BookingRequest(
-                    patient=entry.patient,
-                    service=entry.service,
-                    practitioner=offer.practitioner,
-                    site=offer.site,
-                    start=offer.start,
-                    via_offer=True,
-                ),
-            )
-        except BookingRefused as error:
-            refusal = error
-            locked.status = OfferStatus.TAKEN
-            locked.save(update_fields=["status"])
-        else:
-            locked.status, locked.appointment = OfferStatus.ACCEPTED, appointment
-            locked.save(update_fields=["status", "appointment"])
-            WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistStatus.BOOKED)
-            WaitlistOffer.objects.filter(
-                practitioner=offer.practitioner, start=offer.start, status=OfferStatus.OPEN
-            ).update(status=OfferStatus.TAKEN)
-            _audit_offer(
-                context,
-                AuditAction.UPDATE,
-                offer,
-                entry.patient,
-                f"accepted: appointment {appointment.pk}",
-            )
-    if refusal is not None:
-        raise WaitlistProblem(OFFER_CLOSED[OfferStatus.TAKEN]) from refusal
+    problem: str = ""
+    try:
+        with transaction.atomic():
+            locked = _lock_for_acceptance(offer)
+            _require_open(locked)
+            try:
+                appointment = _book_offered(context, offer)
+            except BookingBusy:
+                problem = BUSY
+            except BookingRefused as refusal:
+                problem = refusal.message
+                if refusal.conflict:
+                    problem = OFFER_CLOSED[OfferStatus.TAKEN]
+                    locked.status = OfferStatus.TAKEN
+                    locked.save(update_fields=["status"])
+                    transaction.on_commit(lambda: _offer_again(offer))
+            else:
+                locked.status, locked.appointment = OfferStatus.ACCEPTED, appointment
+                locked.save(update_fields=["status", "appointment"])
+                WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistStatus.BOOKED)
+                WaitlistOffer.objects.filter(
+                    practitioner=offer.practitioner, start=offer.start, status=OfferStatus.OPEN
+                ).update(status=OfferStatus.TAKEN)
+                _audit_offer(
+                    context,
+                    AuditAction.UPDATE,
+                    offer,
+                    entry.patient,
+                    f"accepted: appointment {appointment.pk}",
+                )
+    except OperationalError as error:
+        if not is_lock_error(error):
+            raise
+        problem = BUSY
+    if problem:
+        raise WaitlistProblem(problem)
     return appointment
 
 
@@ -409,15 +500,16 @@ def offer_decline(*, context: AuditContext, token: str) -> WaitlistOffer:
         locked.status = OfferStatus.DECLINED
         locked.save(update_fields=["status"])
         _audit_offer(context, AuditAction.UPDATE, offer, offer.entry.patient, "declined")
-        if not WaitlistOffer.objects.filter(
-            practitioner=offer.practitioner, start=offer.start, status=OfferStatus.OPEN
-        ).exists():
-            transaction.on_commit(lambda: _offer_again(offer))
+        # To the next in line, once nobody else holds it (offering is idempotent, so two
+        # patients declining at once cannot both leave it unoffered).
+        transaction.on_commit(lambda: _offer_again(offer))
     offer.status = locked.status
     return offer
 
 
 def _offer_again(offer: WaitlistOffer) -> None:
+    """After commit: offer the time to the next in line (nothing happens while it is still
+    held or has been booked)."""
     tasks.offer_freed_time.enqueue(
         offer.practitioner_id, offer.site_id, offer.entry.service_id, offer.start.isoformat()
     )

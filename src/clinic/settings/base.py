@@ -176,9 +176,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secret_paths": {"()": "clinic.logging.RedactSecretPaths"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_secret_paths"]}
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secret_paths"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 

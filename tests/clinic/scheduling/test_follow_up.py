@@ -528,3 +528,20 @@ def test_the_window_is_written_with_both_dates_and_the_last_year(earliest, lengt
     assert text.endswith(f"{ends_on.day} {ends_on:%B} {ends_on.year}")
     assert text.startswith(f"{earliest.day} {earliest:%B}")
     assert (str(earliest.year) in text.split(" to ")[0]) is (earliest.year != ends_on.year)
+
+
+def test_cancelling_the_booking_opens_the_follow_up_again(unit_booked, clinician, patient_user):
+    opened = _open(unit_booked, clinician)
+    appointment = _book(unit_booked, patient_user, opened.earliest_date)
+    opened.refresh_from_db()
+    assert opened.status == FollowUpStatus.USED
+
+    services.appointment_cancel(
+        context=_context(patient_user), appointment_id=appointment.pk, reason="Better (made up)"
+    )
+
+    opened.refresh_from_db()
+    assert (opened.status, opened.appointment) == (FollowUpStatus.OPEN, None)
+    # And the patient can book with it again.
+    again = _book(unit_booked, patient_user, opened.earliest_date, hour=10)
+    assert again.status == "booked"

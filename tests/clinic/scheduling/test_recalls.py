@@ -719,3 +719,19 @@ def test_the_book_link_opens_the_reception_booking_for_that_patient_and_practiti
     assert "practitioner=dr-test" in page
     assert other.display_name not in page.split("slots-heading")[1]
     assert f"patient={calendar.patient.hospital_number}" in page
+
+
+def test_cancelling_the_booking_makes_the_recall_due_again(calendar, staff):
+    reception = staff[Role.RECEPTION]
+    recall = _recall(calendar, reception)
+    appointment = _book(calendar, reception)
+
+    services.appointment_cancel(
+        context=_context(reception), appointment_id=appointment.pk, reason="Unwell (made up)"
+    )
+
+    recall.refresh_from_db()
+    assert (recall.status, recall.appointment, recall.closed_at) == (RecallStatus.OPEN, None, None)
+    assert AuditEntry.objects.filter(
+        object_type="recall", detail=f"due again: appointment {appointment.pk} cancelled"
+    ).exists()

@@ -454,3 +454,110 @@ def test_a_time_is_offered_only_inside_the_window(calendar, earliest, length, sl
     )
     fits = start_minutes <= begins and begins + 30 <= end_minutes
     assert count == int(fits)
+
+
+def _offer_time(calendar, start):
+    return waitlist.offer_freed_time(
+        practitioner_id=calendar.practitioner.pk,
+        site_id=calendar.site.pk,
+        service_id=calendar.service.pk,
+        start=start,
+    )
+
+
+def test_a_hold_keeps_the_buffer_and_the_room(calendar, staff):
+    """Nobody can take the held time's buffer or its room (the only injection room here)."""
+    _waiting_patient(calendar)
+    start = calendar.at(next_weekday(3), 10)
+    assert _offer_time(calendar, start) == 1
+    offer = WaitlistOffer.objects.get()
+    assert offer.resource == calendar.resource
+    assert offer.end == start + timedelta(minutes=40)  # 30 minutes and the 10-minute buffer
+    outsider = factories.patient()
+    with pytest.raises(services.BookingRefused):
+        _book(calendar, staff[Role.RECEPTION], start + timedelta(minutes=30), patient=outsider)
+    colleague = factories.practitioner(
+        slug="dr-colleague", sites=[calendar.site], services=[calendar.service]
+    )
+    for pattern in calendar.practitioner.working_patterns.all():
+        pattern.pk, pattern.practitioner = None, colleague
+        pattern.save()
+    with pytest.raises(services.BookingRefused):
+        services.appointment_book(
+            context=_context(staff[Role.RECEPTION]),
+            request=services.BookingRequest(
+                patient=outsider,
+                service=calendar.service,
+                practitioner=colleague,
+                site=calendar.site,
+                start=start,
+            ),
+        )
+    day = start.astimezone(availability.clinic_tz()).date()
+    offered = availability.slots_search(
+        availability.SlotQuery(service=calendar.service, date_from=day, date_to=day)
+    )
+    assert start not in [slot.start for slot in offered]
+
+
+def test_a_busy_calendar_leaves_the_offer_open(freed, monkeypatch):
+    _, waiting = freed
+    token = _token_from_email(next(m for m in mail.outbox if m.to == ["ames@example.org"]))
+
+    def busy(**_):
+        raise services.BookingBusy
+
+    monkeypatch.setattr(waitlist, "appointment_book", busy)
+    with pytest.raises(waitlist.WaitlistProblem, match="try again"):
+        waitlist.offer_accept(context=_context(waiting[0]), token=token)
+    assert waitlist.offer_by_token(token).status == OfferStatus.OPEN
+
+
+def test_withdrawing_passes_the_offered_time_on(freed, django_capture_on_commit_callbacks):
+    _, waiting = freed
+    entry = WaitlistEntry.objects.get(patient__user=waiting[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist.waitlist_withdraw(context=_context(waiting[0]), entry_id=entry.pk)
+    open_offers = WaitlistOffer.objects.filter(status=OfferStatus.OPEN)
+    assert sorted(o.entry.patient.family_name for o in open_offers) == ["Baker", "Cole", "Dunn"]
+
+
+def test_accepting_moves_the_patients_later_appointment(
+    calendar, patient_user, django_capture_on_commit_callbacks
+):
+    later = _book(calendar, patient_user, calendar.at(next_weekday(4, weeks_ahead=3), 9))
+    waitlist.waitlist_join(
+        context=_context(patient_user),
+        request=waitlist.WaitlistRequest(
+            patient=calendar.patient,
+            service=calendar.service,
+            sites=(),
+            earliest_date=local_today(),
+            latest_date=local_today() + timedelta(days=60),
+        ),
+    )
+    earlier = calendar.at(next_weekday(2), 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _offer_time(calendar, earlier) == 1
+    token = _token_from_email(next(m for m in mail.outbox if "/offers/" in m.body))
+    moved = waitlist.offer_accept(context=_context(patient_user), token=token)
+    assert moved.pk == later.pk
+    assert moved.start == earlier
+    assert Appointment.objects.filter(patient=calendar.patient, status="booked").count() == 1
+
+
+def test_a_patient_cannot_wait_for_a_service_the_unit_books(calendar, patient_user):
+    calendar.service.schedule.bookable_online = False
+    calendar.service.schedule.save()
+    with pytest.raises(waitlist.WaitlistProblem, match="booked by the unit"):
+        waitlist.waitlist_join(
+            context=_context(patient_user),
+            request=waitlist.WaitlistRequest(
+                patient=calendar.patient,
+                service=calendar.service,
+                sites=(),
+                earliest_date=local_today(),
+                latest_date=local_today() + timedelta(days=7),
+            ),
+        )
+    assert not WaitlistEntry.objects.exists()

@@ -107,6 +107,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role in STAFF_ROLES
 
     @property
+    def books_for_others(self) -> bool:
+        """Reception and clinicians: they book, move and cancel for any patient."""
+        return self.role in {Role.RECEPTION, Role.CLINICIAN}
+
+    @property
     def is_admin_role(self) -> bool:
         """True for administrators, who manage sites, staff, services and accounts."""
         return self.role == Role.ADMIN

@@ -14,7 +14,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists
 from django.utils import timezone
 
-from clinic.accounts.models import Role, User
+from clinic.accounts.models import User
 from clinic.audit.models import AuditAction
 from clinic.audit.services import AuditContext, audit_object
 from clinic.directory.models import Practitioner, Service, Site
@@ -101,8 +101,8 @@ def _actor(context: AuditContext) -> User:
     return context.actor
 
 
-def _is_staff(user: User | None) -> bool:
-    return user is not None and user.role in {Role.RECEPTION, Role.CLINICIAN}
+def _books_for_others(user: User | None) -> bool:
+    return user is not None and user.books_for_others
 
 
 _audit = partial(audit_object, object_type="appointment")
@@ -126,7 +126,7 @@ def _check_access(
 
 
 def _within_cutoff(context: AuditContext, appointment: Appointment) -> None:
-    if _is_staff(context.actor):
+    if _books_for_others(context.actor):
         return
     cutoff = timedelta(hours=settings.CANCELLATION_CUTOFF_HOURS)
     if appointment.start - timezone.now() < cutoff:
@@ -284,7 +284,7 @@ def _write(
         detail + (" (overbooked)" if values["overbooked"] else ""),
     )
     if existing is None:
-        online = schedule.bookable_online or request.via_offer or _is_staff(context.actor)
+        online = schedule.bookable_online or request.via_offer or _books_for_others(context.actor)
         if follow_up_use(context=context, appointment=appointment) is None and not online:
             raise BookingRefused(NOT_ONLINE)  # its follow-up was used by another booking
         recalls_close_for_booking(context=context, appointment=appointment)
@@ -321,7 +321,7 @@ def _validate(
         raise BookingRefused(IN_THE_PAST)
     if request.start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
         raise BookingRefused(TOO_FAR.format(days=settings.BOOKING_HORIZON_DAYS))
-    staff = _is_staff(context.actor)
+    staff = _books_for_others(context.actor)
     if not staff and not schedule.bookable_online and not request.via_offer:
         # A patient may book it through an open follow-up whose window holds the date.
         refusal = follow_up_booking_refusal(

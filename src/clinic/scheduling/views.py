@@ -42,10 +42,6 @@ def _context(request: HttpRequest) -> AuditContext:
     return AuditContext.from_request(request, channel=AuditChannel.WEB)
 
 
-def _is_staff(user: User) -> bool:
-    return user.role in {Role.RECEPTION, Role.CLINICIAN}
-
-
 def _own_patient(request: HttpRequest) -> Patient:
     user: User = request.user  # type: ignore[assignment]
     patient = Patient.objects.filter(user=user).first()
@@ -61,10 +57,10 @@ def book(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if user.role not in {Role.PATIENT, Role.RECEPTION, Role.CLINICIAN}:
         raise PermissionDenied
-    own = None if _is_staff(user) else Patient.objects.filter(user=user).first()
+    own = None if user.books_for_others else Patient.objects.filter(user=user).first()
     form = BookingSearchForm(
         request.GET or None,
-        staff=_is_staff(user),
+        staff=user.books_for_others,
         follow_up_services=follow_up.services_open_to(own),
     )
     context: dict[str, object] = {"form": form, "slots": None}
@@ -74,7 +70,7 @@ def book(request: HttpRequest) -> HttpResponse:
         # A patient booking a service the unit books, through their open follow-up, searches
         # only inside its window.
         window = follow_up.follow_up_search_window(
-            patient=own, service=data["service"], staff=_is_staff(user)
+            patient=own, service=data["service"], staff=user.books_for_others
         )
         context["follow_up_window"] = window
         if window and data["date"] and not window.holds(data["date"]):
@@ -192,7 +188,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
                 request, "scheduling/confirm.html", {"form": form, "invalid": True}, status=400
             )
     back = {"service": data["service"].slug, "site": data["site"].slug}
-    if _is_staff(user):
+    if user.books_for_others:
         back["patient"] = patient.hospital_number
     if data.get("reschedule"):
         back["reschedule"] = str(data["reschedule"])
@@ -217,7 +213,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
                     practitioner=data["practitioner"],
                     site=data["site"],
                     start=data["start"],
-                    overbook_reason=data["overbook_reason"] if _is_staff(user) else "",
+                    overbook_reason=data["overbook_reason"] if user.books_for_others else "",
                 ),
             )
     except AccessRefused as error:
@@ -241,7 +237,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
 def _patient_for(request: HttpRequest, user: User, hospital_number: str) -> Patient:
     """The patient being booked for; staff see their name, so that read is checked and
     audited."""
-    if not _is_staff(user):
+    if not user.books_for_others:
         return _own_patient(request)
     found = Patient.objects.filter(hospital_number__iexact=hospital_number.strip()).first()
     if found is None:
@@ -273,7 +269,7 @@ def detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
             "reschedule": appointment.pk,
         }
     )
-    if _is_staff(request.user):  # type: ignore[arg-type]
+    if request.user.books_for_others:  # type: ignore[union-attr]
         reschedule += "&" + urlencode({"patient": appointment.patient.hospital_number})
     context = {
         "appointment": appointment,

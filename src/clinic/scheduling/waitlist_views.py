@@ -39,10 +39,6 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _is_staff(user: User) -> bool:
-    return user.role in {Role.RECEPTION, Role.CLINICIAN}
-
-
 @login_required
 @require_http_methods(["GET"])
 def waitlist_list(request: HttpRequest) -> HttpResponse:
@@ -54,7 +50,7 @@ def waitlist_list(request: HttpRequest) -> HttpResponse:
         raise error.page_error() from None
     context = {
         "entries": entries,
-        "staff": _is_staff(_user(request)),
+        "staff": _user(request).books_for_others,
         "services": Service.objects.filter(schedule__isnull=False),
         "service": service,
     }
@@ -65,7 +61,7 @@ def waitlist_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def waitlist_join(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    staff = _is_staff(user)
+    staff = user.books_for_others
     if not staff and user.role != Role.PATIENT:
         raise PermissionDenied
     form = WaitlistJoinForm(request.POST or None, staff=staff)

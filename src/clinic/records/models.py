@@ -1,4 +1,5 @@
-"""The patient record (FHIR Patient); later issues add the clinical record around it."""
+"""The patient record (FHIR Patient) with next of kin and alerts, and the encounters of the
+clinical record (FHIR Encounter); later issues add history, examination, diagnoses, letters."""
 
 from __future__ import annotations
 
@@ -47,6 +48,22 @@ class Patient(models.Model):
     gp_name = models.CharField("GP name", max_length=150, blank=True)
     gp_practice = models.CharField("GP practice", max_length=200, blank=True)
     gp_address = models.CharField("GP practice address", max_length=300, blank=True)
+    gp_email = models.EmailField("GP practice email", blank=True)
+    referrer_name = models.CharField("Referred by", max_length=150, blank=True)
+    referrer_organisation = models.CharField("Referrer's organisation", max_length=200, blank=True)
+    referrer_address = models.CharField("Referrer's address", max_length=300, blank=True)
+    referrer_email = models.EmailField("Referrer's email", blank=True)
+    # Consent (what the patient agreed to, and when it was last asked).
+    consents_to_email = models.BooleanField(
+        "Agrees to email", default=True, help_text="Appointment emails and letters by email."
+    )
+    consents_to_gp_letters = models.BooleanField(
+        "Agrees to letters to the GP", default=True, help_text="Clinic letters copied to the GP."
+    )
+    consents_to_research_contact = models.BooleanField(
+        "Agrees to be contacted about research", default=False
+    )
+    consent_recorded_on = models.DateField(null=True, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -97,3 +114,143 @@ class Patient(models.Model):
     @property
     def nhs_number_display(self) -> str:
         return nhs_number_display(self.nhs_number) if self.nhs_number else ""
+
+
+class NextOfKin(models.Model):
+    """Someone to contact about the patient (FHIR Patient.contact)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="next_of_kin")
+    name = models.CharField(max_length=NAME_MAX_LENGTH * 2)
+    relationship = models.CharField(max_length=60)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    is_emergency_contact = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("-is_emergency_contact", "name", "pk")
+        verbose_name_plural = "next of kin"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relationship})"
+
+
+class AlertKind(models.TextChoices):
+    """What every clinical page must show about a patient (FHIR Flag, AllergyIntolerance)."""
+
+    ALLERGY = "allergy", "Allergy"
+    ANTICOAGULATED = "anticoagulated", "Anticoagulated"
+    PREGNANT = "pregnant", "Pregnant"
+    NEUROMUSCULAR = "neuromuscular", "Neuromuscular junction disorder (e.g. myasthenia)"
+    NEEDS_HOIST = "needs_hoist", "Needs a hoist"
+    OTHER = "other", "Other"
+
+
+class PatientAlert(models.Model):
+    """An allergy or alert, active until ended (kept afterwards, with who ended it)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    detail = models.CharField(
+        max_length=200, blank=True, help_text="For an allergy: the substance and the reaction."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("kind", "recorded_at", "pk")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=~models.Q(kind__in=["allergy", "other"]) | ~models.Q(detail=""),
+                name="patient_alert_allergy_or_other_says_what",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_by__isnull=False),
+                name="patient_alert_ended_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()}: {self.detail}" if self.detail else self.get_kind_display()
+        )
+
+
+class EncounterKind(models.TextChoices):
+    """The kinds of visit (FHIR Encounter.type)."""
+
+    CONSULTATION = "consultation", "Consultation"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    TOXIN_CLINIC = "toxin_clinic", "Botulinum toxin clinic"
+    EMG = "emg", "EMG"
+    DBS_PROGRAMMING = "dbs_programming", "DBS programming"
+    THERAPY = "therapy", "Therapy"
+
+
+class Encounter(models.Model):
+    """One visit: who saw the patient, when and where (with its appointment when there was
+    one), and the notes. Signed, it is locked: later corrections are addenda."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="encounters")
+    kind = models.CharField(max_length=20, choices=EncounterKind.choices)
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="+")
+    appointment = models.OneToOneField(
+        "scheduling.Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="encounter",
+    )
+    started_at = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-started_at", "-pk")
+        indexes: ClassVar = [
+            models.Index(fields=("patient", "started_at"), name="encounter_patient_started"),
+            models.Index(fields=("clinician", "started_at"), name="encounter_clinician_started"),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(signed_at__isnull=True, signed_by__isnull=True)
+                | models.Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="encounter_signed_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.patient} on {self.started_at:%Y-%m-%d}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class Addendum(models.Model):
+    """A note added to a signed encounter (which is never edited)."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        verbose_name_plural = "addenda"
+
+    def __str__(self) -> str:
+        return f"Addendum to {self.encounter} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -125,7 +125,7 @@ def access_audit_log(user: Any) -> bool:
 def refusal_reveals(user: Any) -> bool:
     """Staff are told they lack the right (403); patients and anonymous visitors learn
     nothing about other records (404)."""
-    return bool(user.is_authenticated and user.role != Role.PATIENT)
+    return bool(user is not None and user.is_authenticated and user.role != Role.PATIENT)
 
 
 def refuse(

@@ -20,7 +20,7 @@ from clinic.records.access import (
     DataCategory,
     access_patient_data,
     access_patient_list,
-    refusal_reveals,
+    refuse,
 )
 from clinic.records.models import Patient
 from clinic.scheduling.availability import local_today
@@ -77,16 +77,8 @@ class RecallPage:
 
 
 def _refused(context: AuditContext, detail: str, patient: Patient | None = None) -> AccessRefused:
-    audit_record(
-        context=context,
-        action=AuditAction.READ,
-        outcome=AuditOutcome.REFUSED,
-        object_type="recall_list" if patient is None else "recall",
-        patient=patient,
-        detail=detail,
-    )
-    actor = context.actor
-    return AccessRefused(reveal=actor is not None and refusal_reveals(actor))
+    object_type = "recall_list" if patient is None else "recall"
+    return refuse(context, object_type=object_type, patient=patient, detail=detail)
 
 
 def _with_relations(recalls: QuerySet[Recall]) -> QuerySet[Recall]:

@@ -28,7 +28,7 @@ from clinic.records.access import (
     DataCategory,
     access_patient_data,
     access_patient_list,
-    refusal_reveals,
+    refuse,
 )
 from clinic.records.models import Patient
 from clinic.scheduling.availability import local_today
@@ -90,19 +90,15 @@ def _refuse(
     detail: str,
     action: AuditAction,
 ) -> AccessRefused:
-    """Audit a refused access and return the exception to raise: 403 for staff, 404 for
-    patients and for a caller with no person at all."""
-    audit_record(
-        context=context,
-        action=action,
-        outcome=AuditOutcome.REFUSED,
+    """Audit a refused access to a recall and return the exception to raise."""
+    return refuse(
+        context,
         object_type="recall",
         object_id=object_id,
         patient=patient,
         detail=detail,
+        action=action,
     )
-    actor = context.actor
-    return AccessRefused(reveal=actor is not None and refusal_reveals(actor))
 
 
 def _actor(context: AuditContext) -> User:

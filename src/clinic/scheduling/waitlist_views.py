@@ -8,6 +8,7 @@ from dataclasses import replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.validators import slug_re
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -43,7 +44,9 @@ def _user(request: HttpRequest) -> User:
 @require_http_methods(["GET"])
 def waitlist_list(request: HttpRequest) -> HttpResponse:
     """A patient's own entries; for reception and clinicians, everyone waiting."""
-    service = Service.objects.filter(slug=request.GET.get("service", "")[:100]).first()
+    wanted = request.GET.get("service", "")
+    # Only a well-formed slug reaches the database (a NUL byte, say, is a database error).
+    service = Service.objects.filter(slug=wanted).first() if slug_re.fullmatch(wanted) else None
     try:
         entries = waitlist.entries_for(_context(request), service=service)
     except AccessRefused as error:

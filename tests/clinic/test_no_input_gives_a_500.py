@@ -8,12 +8,13 @@ import json
 import os
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic.accounts.models import Role
 from clinic.enquiries.models import Enquiry
-from clinic.records.models import Patient
+from clinic.records.models import Addendum, Encounter, Patient
 from clinic.scheduling.models import (
     Appointment,
     OpenFollowUp,
@@ -254,3 +255,47 @@ def test_recall_and_follow_up_forms_never_fail_with_a_500(
     assert response.status_code < 500, (url, values)
     if response.status_code >= 400:
         assert _writes() == before
+
+
+ENCOUNTER_FORMS = {
+    "/records/patients/{patient}/encounters/new/": ["kind", "site", "date", "time", "notes"],
+    "/records/encounters/{encounter}/": ["notes", "updated_at"],
+    "/records/encounters/{encounter}/sign/": ["updated_at"],
+    "/records/encounters/{encounter}/addenda/new/": ["text"],
+}
+
+
+@FUZZ
+@given(
+    path=st.sampled_from(sorted(ENCOUNTER_FORMS)),
+    values=st.lists(FORM_VALUES, min_size=5, max_size=5),
+)
+def test_encounter_forms_never_fail_with_a_500(
+    client,
+    staff,
+    calendar,  # noqa: F811 - the fixture imported above
+    path,
+    values,
+):
+    """The clinical forms, posted by the clinician who owns the encounter."""
+    clinician = staff[Role.CLINICIAN]
+    encounter = Encounter.objects.filter(
+        signed_at__isnull=True
+    ).first() or Encounter.objects.create(
+        patient=calendar.patient,
+        kind="consultation",
+        clinician=clinician,
+        site=calendar.site,
+        started_at=timezone.now(),
+    )
+    sign_in(client, clinician)
+    before = (Encounter.objects.count(), Addendum.objects.count(), _writes())
+    notes_before = Encounter.objects.get(pk=encounter.pk).notes
+
+    url = path.format(patient=calendar.patient.pk, encounter=encounter.pk)
+    response = client.post(url, dict(zip(ENCOUNTER_FORMS[path], values, strict=False)))
+
+    assert response.status_code < 500, (url, values)
+    if response.status_code >= 400:
+        assert (Encounter.objects.count(), Addendum.objects.count(), _writes()) == before
+        assert Encounter.objects.get(pk=encounter.pk).notes == notes_before

@@ -65,7 +65,8 @@ def test_a_clinician_signs_in_with_a_totp_code(page: Page, demo_site, screenshot
     page.get_by_label("6-digit code").fill(_code_for(email))
     page.get_by_role("button", name="Continue").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Patients")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Today's clinic")
+    page.get_by_role("link", name="Patients").click()
     expect(page.get_by_role("cell", name="Demo, Patricia")).to_be_visible()
 
 

@@ -209,6 +209,8 @@ def account_home(request: HttpRequest) -> HttpResponse:
         return redirect("records:my-record")
     if role == Role.ADMIN:
         return redirect("audit:search")
+    if role == Role.CLINICIAN:
+        return redirect("records:clinic-today")
     return redirect("records:patient-list")
 
 

@@ -3,6 +3,7 @@ where even existence must not be revealed. Every call is audited."""
 
 from collections.abc import Callable
 from datetime import date
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -11,13 +12,14 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import AuthorizationError, HttpError
 from ninja.responses import Status
 from ninja.security import django_auth
+from pydantic import Strict
 
 from clinic.api_types import PlainText
 from clinic.audit.models import AuditAction, AuditChannel, AuditOutcome
 from clinic.audit.services import AuditContext, audit_record
 from clinic.records import selectors, services
 from clinic.records.access import AccessRefused, access_patient_list, refusal_reveals
-from clinic.records.forms import MAX_AGE_YEARS, validate_date_of_birth
+from clinic.records.forms import MAX_AGE_YEARS, record_date_problems, validate_date_of_birth
 from clinic.records.models import NAME_MAX_LENGTH, Patient
 from dystonia.errors import InvalidInput
 from dystonia.identifiers import nhs_number_normalise
@@ -37,6 +39,23 @@ class PatientOut(Schema):
     postcode: str
     gp_name: str
     gp_practice: str
+    gp_address: str
+    gp_email: str
+    referrer_name: str
+    referrer_organisation: str
+    referrer_address: str
+    referrer_email: str
+    consents_to_email: bool
+    consents_to_gp_letters: bool
+    consents_to_research_contact: bool
+    consent_recorded_on: date | None
+    date_of_death: date | None
+    discharged_on: date | None
+
+
+# true or false only: "yes", 1 or "false" are refused rather than guessed at.
+StrictBool = Annotated[bool, Strict()]
+EMAIL_FIELDS = ("email", "gp_email", "referrer_email")
 
 
 class PatientIn(Schema):
@@ -51,6 +70,37 @@ class PatientIn(Schema):
     gp_name: PlainText = Field("", max_length=150)
     gp_practice: PlainText = Field("", max_length=200)
     gp_address: PlainText = Field("", max_length=300)
+    gp_email: PlainText = Field("", max_length=254)
+    referrer_name: PlainText = Field("", max_length=150)
+    referrer_organisation: PlainText = Field("", max_length=200)
+    referrer_address: PlainText = Field("", max_length=300)
+    referrer_email: PlainText = Field("", max_length=254)
+    consents_to_email: StrictBool = True
+    consents_to_gp_letters: StrictBool = True
+    consents_to_research_contact: StrictBool = False
+    consent_recorded_on: date | None = None
+    date_of_death: date | None = None
+    discharged_on: date | None = None
+    confirm_not_duplicate: StrictBool = Field(
+        False,
+        description="Register even though existing patients look alike (answered 409 with "
+        "their hospital numbers otherwise).",
+    )
+
+
+class DuplicatesOut(Schema):
+    detail: str
+    errors: list[dict[str, str]]
+    candidates: list[str] = Field(
+        [], description="Hospital numbers of the existing patients who look alike."
+    )
+
+
+LOOK_ALIKES = "These patients look alike. Create anyway?"
+CONFIRM_MESSAGE = (
+    "confirm_not_duplicate: existing patients look alike; check them, then send "
+    '"confirm_not_duplicate": true to register anyway'
+)
 
 
 def _context(request: HttpRequest) -> AuditContext:
@@ -112,14 +162,19 @@ def _details(payload: PatientIn) -> services.PatientDetails:
             field="date_of_birth",
             message=f"must not be in the future or more than {MAX_AGE_YEARS} years ago",
         ) from None
-    if payload.email:
-        try:
-            validate_email(payload.email)
-        except ValidationError:
-            raise PatientDetailsInvalid(
-                field="email", message="not a valid email address"
-            ) from None
-    values = payload.dict()
+    for field in EMAIL_FIELDS:
+        if getattr(payload, field):
+            try:
+                validate_email(getattr(payload, field))
+            except ValidationError:
+                raise PatientDetailsInvalid(
+                    field=field, message="not a valid email address"
+                ) from None
+    values = payload.dict(exclude={"confirm_not_duplicate"})
+    problems = record_date_problems(date_of_birth=payload.date_of_birth, values=values)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise PatientDetailsInvalid(field=field, message=message)
     values["nhs_number"] = nhs_number
     return services.PatientDetails(**values)
 
@@ -157,17 +212,28 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
 
 @router.post(
     "/patients",
-    response={201: PatientOut},
+    response={201: PatientOut, 409: DuplicatesOut},
     auth=_staff_only(AuditAction.CREATE),
     summary="Register a patient (reception and clinicians)",
+    description="Answers 409 with the hospital numbers of existing patients who look alike "
+    "(same date of birth and family name, or same name with day and month swapped) unless "
+    '"confirm_not_duplicate": true is sent; 409 too for an NHS number already taken.',
 )
-def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
+def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient | DuplicatesOut]:
+    details = _details(payload)
     try:
-        return Status(
-            201, services.patient_create(context=_context(request), details=_details(payload))
+        created = services.patient_create(
+            context=_context(request),
+            details=details,
+            confirm_not_duplicate=payload.confirm_not_duplicate,
         )
     except AccessRefused as error:
         raise _refused(error) from None
+    except services.PossibleDuplicates as found:
+        problem = {"parameter": "confirm_not_duplicate", "in": "body", "message": CONFIRM_MESSAGE}
+        numbers = [candidate.patient.hospital_number for candidate in found.candidates]
+        return Status(409, DuplicatesOut(detail=LOOK_ALIKES, errors=[problem], candidates=numbers))
+    return Status(201, created)
 
 
 @router.get("/me", response=PatientOut, summary="The signed-in patient's own record")

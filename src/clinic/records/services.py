@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from clinic.accounts.models import Role, User
 from clinic.audit.models import AuditAction, AuditOutcome
@@ -18,6 +19,12 @@ from clinic.records.access import (
     access_create_patient,
     access_patient_data,
     refuse,
+)
+from clinic.records.duplicates import (
+    DuplicateCandidate,
+    Person,
+    duplicates_for_user,
+    likely_duplicates,
 )
 from clinic.records.models import Patient
 
@@ -40,6 +47,22 @@ class PatientDetails:
     gp_name: str = ""
     gp_practice: str = ""
     gp_address: str = ""
+    gp_email: str = ""
+    referrer_name: str = ""
+    referrer_organisation: str = ""
+    referrer_address: str = ""
+    referrer_email: str = ""
+    consents_to_email: bool = True
+    consents_to_gp_letters: bool = True
+    consents_to_research_contact: bool = False
+    consent_recorded_on: date | None = None
+    date_of_death: date | None = None
+    discharged_on: date | None = None
+
+    @property
+    def person(self) -> Person:
+        """What duplicate detection compares."""
+        return Person(self.given_name, self.family_name, self.date_of_birth)
 
 
 class PatientConflict(Exception):  # noqa: N818 - reads as the event
@@ -49,6 +72,15 @@ class PatientConflict(Exception):  # noqa: N818 - reads as the event
         self.field = field
         self.message = message
         super().__init__(message)
+
+
+class PossibleDuplicates(Exception):  # noqa: N818 - reads as the event
+    """Existing patients look like the one being registered; the caller shows them and asks
+    for confirmation (``confirm_not_duplicate``) before registering."""
+
+    def __init__(self, candidates: list[DuplicateCandidate]) -> None:
+        self.candidates = candidates
+        super().__init__(f"{len(candidates)} patients look alike")
 
 
 def _new_hospital_number() -> str:
@@ -92,19 +124,39 @@ def _refuse(
 
 
 IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth", "nhs_number")
+# Whether the unit still cares for the patient is for staff to record, not the patient.
+CARE_FIELDS = ("date_of_death", "discharged_on")
+CONSENT_FIELDS = ("consents_to_email", "consents_to_gp_letters", "consents_to_research_contact")
+
+
+def _changed(patient: Patient, details: PatientDetails, names: tuple[str, ...]) -> bool:
+    return any(getattr(patient, name) != getattr(details, name) for name in names)
 
 
 def _identity_changed(patient: Patient, details: PatientDetails) -> bool:
-    return any(getattr(patient, name) != getattr(details, name) for name in IDENTITY_FIELDS)
+    return _changed(patient, details, IDENTITY_FIELDS)
 
 
-def patient_create(*, context: AuditContext, details: PatientDetails) -> Patient:
-    """Register a patient (reception and clinicians)."""
+def patient_create(
+    *, context: AuditContext, details: PatientDetails, confirm_not_duplicate: bool = False
+) -> Patient:
+    """Register a patient (reception and clinicians). Unless ``confirm_not_duplicate``,
+    raises PossibleDuplicates (the look-alikes shown are audited) when existing patients look
+    like this one (duplicates.py); a confirmed registration names them in its audit entry."""
     if not access_create_patient(context.actor):
         raise _refuse(context, AuditAction.CREATE, None, "create refused")
     _check_nhs_number_free(details.nhs_number)
+    if not confirm_not_duplicate:
+        candidates = duplicates_for_user(context=context, new=details.person)
+        if candidates:
+            raise PossibleDuplicates(candidates)
     with transaction.atomic():
+        look_alikes = likely_duplicates(details.person) if confirm_not_duplicate else []
         patient = _insert(details)
+        detail = "registered"
+        if look_alikes:
+            numbers = ", ".join(c.patient.hospital_number for c in look_alikes)
+            detail = f"registered; confirmed not the same person as {numbers}"
         audit_record(
             context=context,
             action=AuditAction.CREATE,
@@ -112,9 +164,18 @@ def patient_create(*, context: AuditContext, details: PatientDetails) -> Patient
             object_type="patient",
             object_id=patient.pk,
             patient=patient,
-            detail="registered",
+            detail=detail,
         )
     return patient
+
+
+def _with_consent_date(patient: Patient, details: PatientDetails) -> PatientDetails:
+    """A change of consent is a consent recorded today, unless a date was given with it."""
+    consent_changed = _changed(patient, details, CONSENT_FIELDS)
+    date_given = details.consent_recorded_on != patient.consent_recorded_on
+    if consent_changed and not date_given:
+        return replace(details, consent_recorded_on=timezone.localdate())
+    return details
 
 
 def patient_update(*, context: AuditContext, patient_id: int, details: PatientDetails) -> Patient:
@@ -134,9 +195,12 @@ def patient_update(*, context: AuditContext, patient_id: int, details: PatientDe
     if actor is not None and actor.role == Role.PATIENT and _identity_changed(patient, details):
         # Patients keep their contact details up to date; identity is checked by staff.
         raise _refuse(context, AuditAction.UPDATE, patient, "identity change by patient refused")
+    if actor is not None and actor.role == Role.PATIENT and _changed(patient, details, CARE_FIELDS):
+        raise _refuse(context, AuditAction.UPDATE, patient, "care dates change by patient refused")
     _check_nhs_number_free(details.nhs_number, except_pk=patient.pk)
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        details = _with_consent_date(locked, details)
         changed = [
             name for name, value in asdict(details).items() if getattr(locked, name) != value
         ]

@@ -13,9 +13,10 @@ from clinic.audit.services import AuditContext, audit_record
 from clinic.enquiries import selectors as enquiry_selectors
 from clinic.enquiries.models import EnquiryKind
 from clinic.forms import AccessibleFormMixin
-from clinic.records import selectors, services
+from clinic.records import alerts, contacts, encounter_selectors, selectors, services
 from clinic.records.access import AccessRefused, access_patient_list, refusal_reveals
-from clinic.records.forms import PatientForm
+from clinic.records.duplicates import DuplicateCandidate
+from clinic.records.forms import PatientCreateForm, PatientForm
 from clinic.records.models import Patient
 from clinic.scheduling import follow_up, recall_selectors
 from clinic.scheduling import selectors as appointment_selectors
@@ -63,6 +64,9 @@ def my_record(request: HttpRequest) -> HttpResponse:
         )
         if patient
         else [],
+        # Read-only for the patient, under the audited read of their record above.
+        "alerts": alerts.active_alerts(patient) if patient else None,
+        "next_of_kin": contacts.next_of_kin_of_patient(patient=patient) if patient else [],
     }
     return render(request, "records/my_record.html", page)
 
@@ -120,10 +124,17 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404("No such patient") from None
     except AccessRefused as error:
         raise error.page_error() from None
+    alert_history = alerts.alert_history(patient)
     page = {
         "patient": patient,
         "recalls": recall_selectors.recalls_of_patient(context=context, patient=patient),
         "follow_ups": follow_up.follow_ups_of_patient(context=context, patient=patient),
+        # Shown under the patient read audited above: the banner, and the lists with actions.
+        "alerts": alert_history,
+        "alert_permissions": alerts.permissions(request.user, patient, alert_history),
+        "next_of_kin": contacts.next_of_kin_of_patient(patient=patient),
+        # Clinicians only; None hides the section (reception never see clinical notes).
+        "encounters": encounter_selectors.encounters_section(context=context, patient=patient),
     }
     return render(request, "records/patient_detail.html", page)
 
@@ -134,22 +145,28 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     """Register a patient (reception and clinicians)."""
     context = _context(request)
     _staff_only(request, context, action=AuditAction.CREATE)
-    form = PatientForm(request.POST if request.method == "POST" else None)
+    form = PatientCreateForm(request.POST if request.method == "POST" else None)
+    candidates: list[DuplicateCandidate] = []
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_create(context=context, details=form.details())
+            patient = services.patient_create(
+                context=context, details=form.details(), confirm_not_duplicate=form.confirmed()
+            )
         except AccessRefused as error:
             raise error.page_error() from None
         except services.PatientConflict as conflict:
             form.add_error(
                 conflict.field if conflict.field in form.fields else None, conflict.message
             )
+        except services.PossibleDuplicates as found:
+            candidates = found.candidates
+            form = form.asking_to_confirm()
         else:
             return redirect("records:patient-detail", patient_id=patient.pk)
-    status = 400 if form.is_bound else 200
-    return render(
-        request, "records/patient_form.html", {"form": form, "patient": None}, status=status
-    )
+    # Look-alikes found: the request conflicts with existing records until confirmed.
+    status = (409 if candidates else 400) if form.is_bound else 200
+    page = {"form": form, "patient": None, "candidates": candidates}
+    return render(request, "records/patient_form.html", page, status=status)
 
 
 @login_required

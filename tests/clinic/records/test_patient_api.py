@@ -174,3 +174,90 @@ def test_openapi_lists_the_patient_paths(client, db):
     assert reverse("api-v1:openapi-json") == "/api/v1/openapi.json"
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert {"/api/v1/patients", "/api/v1/patients/{patient_id}", "/api/v1/me"} <= set(paths)
+
+
+# GP email, referrer, consent and care dates.
+
+REFERRED = NEW_PATIENT | {
+    "gp_email": "surgery@example.org",
+    "referrer_name": "Dr Referrer",
+    "referrer_organisation": "Made-up General Hospital",
+    "referrer_address": "3 Made-up Road",
+    "referrer_email": "referrals@example.org",
+    "consents_to_email": False,
+    "consents_to_research_contact": True,
+    "consent_recorded_on": "2024-02-01",
+    "discharged_on": "2024-03-01",
+}
+
+
+def test_the_referrer_consent_and_care_dates_go_in_and_come_out(client, staff):
+    sign_in(client, staff[Role.CLINICIAN])
+
+    created = client.post("/api/v1/patients", REFERRED, content_type="application/json")
+    read = client.get(f"/api/v1/patients/{created.json()['id']}").json()
+
+    assert created.status_code == 201
+    for field, value in REFERRED.items():
+        assert read[field] == value, field
+    assert read["consents_to_gp_letters"] is True
+    assert read["date_of_death"] is None
+
+
+def test_a_patient_reads_their_referrer_and_consents(client, patient_user):
+    record = patient_user.patient_record
+    record.referrer_name = "Dr Referrer"
+    record.save()
+    sign_in(client, patient_user, second_factor=False)
+
+    body = client.get("/api/v1/me").json()
+
+    assert body["referrer_name"] == "Dr Referrer"
+    assert body["consents_to_email"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"date_of_death": "1980-03-30"}, "date_of_death", "before the date of birth"),
+        ({"date_of_death": "2999-01-01"}, "date_of_death", "in the future"),
+        ({"discharged_on": "2999-01-01"}, "discharged_on", "in the future"),
+        ({"consent_recorded_on": "1970-01-01"}, "consent_recorded_on", "before the date of birth"),
+        ({"discharged_on": "2024-02-30"}, "discharged_on", ""),
+        ({"date_of_death": 20240101}, "date_of_death", ""),
+        ({"gp_email": "not-an-email"}, "gp_email", "not a valid email address"),
+        ({"referrer_email": "<b>@x"}, "referrer_email", "not a valid email address"),
+        ({"referrer_name": "x" * 10_000}, "referrer_name", "at most 150 characters"),
+        ({"referrer_address": "line\x00two"}, "referrer_address", "control characters"),
+        ({"referrer_organisation": ["a list"]}, "referrer_organisation", ""),
+        ({"consents_to_email": "yes"}, "consents_to_email", ""),
+        ({"consents_to_gp_letters": 1}, "consents_to_gp_letters", ""),
+        ({"consents_to_research_contact": None}, "consents_to_research_contact", ""),
+    ],
+)
+def test_bad_referrer_consent_and_care_details_answer_422_and_write_nothing(
+    client, staff, change, field, message
+):
+    sign_in(client, staff[Role.RECEPTION])
+
+    response = client.post("/api/v1/patients", REFERRED | change, content_type="application/json")
+
+    assert response.status_code == 422
+    errors = {error["parameter"]: error["message"] for error in response.json()["errors"]}
+    assert field in errors
+    assert message in errors[field]
+    assert not Patient.objects.exists()
+    assert not AuditEntry.objects.filter(action="create").exists()
+
+
+def test_markup_in_a_referrer_is_returned_as_text(client, staff):
+    sign_in(client, staff[Role.RECEPTION])
+
+    created = client.post(
+        "/api/v1/patients",
+        REFERRED | {"referrer_name": "<script>alert(1)</script>"},
+        content_type="application/json",
+    )
+
+    assert created.json()["referrer_name"] == "<script>alert(1)</script>"
+    assert created["Content-Type"].startswith("application/json")

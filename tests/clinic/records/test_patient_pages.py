@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from django.utils import timezone
 
 from clinic.accounts.models import Role
 from clinic.audit.models import AuditEntry
+from clinic.audit.services import AuditContext
+from clinic.records.access import AccessRefused
 from clinic.records.forms import BAD_NHS_NUMBER, DOB_IN_FUTURE
 from clinic.records.models import Patient
-from clinic.records.services import DUPLICATE_NHS_NUMBER
+from clinic.records.services import DUPLICATE_NHS_NUMBER, PatientDetails, patient_update
 from tests import factories
 from tests.conftest import sign_in
 
@@ -296,3 +301,160 @@ def test_patient_list_uses_a_fixed_number_of_queries(client, staff, django_asser
 
     with django_assert_max_num_queries(12):
         client.get("/records/patients/")
+
+
+# GP email, referrer, consent and care dates.
+
+FULL = VALID | {
+    "gp_email": "surgery@example.org",
+    "referrer_name": "Dr Referrer",
+    "referrer_organisation": "Made-up General Hospital",
+    "referrer_address": "3 Made-up Road",
+    "referrer_email": "referrals@example.org",
+    "consents_to_email": "on",
+    "consent_recorded_on": "01/02/2024",
+    "discharged_on": "01/03/2024",
+}
+
+
+def test_staff_record_the_referrer_consent_and_care_dates_and_see_them(client, staff):
+    sign_in(client, staff[Role.RECEPTION])
+
+    response = client.post("/records/patients/new/", FULL)
+    patient = Patient.objects.get()
+    page = client.get(f"/records/patients/{patient.pk}/").content.decode()
+
+    assert response.status_code == 302
+    assert (patient.gp_email, patient.referrer_organisation) == (
+        "surgery@example.org",
+        "Made-up General Hospital",
+    )
+    # A box left unticked is a "no".
+    assert (
+        patient.consents_to_email,
+        patient.consents_to_gp_letters,
+        patient.consents_to_research_contact,
+    ) == (True, False, False)
+    assert (patient.consent_recorded_on, patient.discharged_on) == (
+        date(2024, 2, 1),
+        date(2024, 3, 1),
+    )
+    assert patient.date_of_death is None
+    for text in ("Dr Referrer", "referrals@example.org", "surgery@example.org", "1 February 2024"):
+        assert text in page
+    assert "Discharged on" in page
+    assert "Date of death" not in page
+
+
+def test_the_registration_form_groups_its_fields(client, staff):
+    sign_in(client, staff[Role.RECEPTION])
+
+    page = client.get("/records/patients/new/").content.decode()
+
+    for legend in ("Identity", "Contact details", "GP", "Referrer", "Consent", "Care"):
+        assert f"<legend>{legend}</legend>" in page
+    assert 'aria-describedby="id_consents_to_email_helptext"' in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("date_of_death", "30/03/1980", "The date of death cannot be before the date of birth."),
+        ("date_of_death", "01/01/2999", "The date of death cannot be in the future."),
+        ("discharged_on", "01/01/2999", "The discharge date cannot be in the future."),
+        ("discharged_on", "01/01/1970", "The discharge date cannot be before the date of birth."),
+        (
+            "consent_recorded_on",
+            "01/01/2999",
+            "The date consent was recorded cannot be in the future.",
+        ),
+        ("date_of_death", "31/02/2020", "Enter a valid date."),
+        ("gp_email", "not-an-email", "Enter a valid email address."),
+        ("referrer_email", "<script>@x", "Enter a valid email address."),
+        ("referrer_name", "x" * 10_000, "Ensure this value has at most 150 characters"),
+        ("referrer_address", "x" * 301, "Ensure this value has at most 300 characters"),
+    ],
+)
+def test_bad_referrer_and_care_details_are_refused_and_nothing_is_written(
+    client, staff, field, value, message
+):
+    sign_in(client, staff[Role.RECEPTION])
+
+    response = client.post("/records/patients/new/", FULL | {field: value})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert message in page
+    assert f'id="id_{field}_error"' in page
+    assert not Patient.objects.exists()
+
+
+def test_a_date_of_death_is_refused_on_an_edit_too(client, staff, other_patient):
+    sign_in(client, staff[Role.CLINICIAN])
+
+    response = client.post(
+        f"/records/patients/{other_patient.pk}/edit/", VALID | {"date_of_death": "01/01/2999"}
+    )
+
+    assert response.status_code == 400
+    other_patient.refresh_from_db()
+    assert other_patient.date_of_death is None
+
+
+def test_changing_consent_records_the_date_it_was_given(client, staff, other_patient):
+    sign_in(client, staff[Role.RECEPTION])
+
+    client.post(f"/records/patients/{other_patient.pk}/edit/", VALID | {"consents_to_email": "on"})
+
+    other_patient.refresh_from_db()
+    assert other_patient.consents_to_gp_letters is False
+    assert other_patient.consent_recorded_on == timezone.localdate()
+    entry = AuditEntry.objects.get(patient=other_patient, action="update")
+    assert "consents_to_gp_letters" in entry.detail
+    assert "consent_recorded_on" in entry.detail
+
+
+def test_a_consent_date_given_with_the_change_is_kept(client, staff, other_patient):
+    sign_in(client, staff[Role.RECEPTION])
+
+    client.post(
+        f"/records/patients/{other_patient.pk}/edit/", VALID | {"consent_recorded_on": "05/05/2023"}
+    )
+
+    other_patient.refresh_from_db()
+    assert other_patient.consent_recorded_on == date(2023, 5, 5)
+
+
+def test_a_patient_sees_their_gp_referrer_and_consents(client, patient_user):
+    record = patient_user.patient_record
+    record.referrer_name = "Dr Referrer"
+    record.gp_email = "surgery@example.org"
+    record.consents_to_research_contact = True
+    record.save()
+    sign_in(client, patient_user, second_factor=False)
+
+    page = client.get("/my/").content.decode()
+
+    assert "Dr Referrer" in page
+    assert "surgery@example.org" in page
+    assert "Agrees to be contacted about research</dt><dd>Yes" in page
+
+
+def test_a_patient_cannot_record_their_own_death_or_discharge(patient_user):
+    record = patient_user.patient_record
+    details = PatientDetails(
+        given_name=record.given_name,
+        family_name=record.family_name,
+        date_of_birth=record.date_of_birth,
+        discharged_on=date(2024, 1, 1),
+    )
+
+    with pytest.raises(AccessRefused):
+        patient_update(
+            context=AuditContext(actor=patient_user), patient_id=record.pk, details=details
+        )
+
+    record.refresh_from_db()
+    assert record.discharged_on is None
+    entry = AuditEntry.objects.get(actor=patient_user)
+    assert (entry.outcome, entry.detail) == ("refused", "care dates change by patient refused")

@@ -6,144 +6,312 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0001_initial'),
-        ('records', '0002_patient_death_and_discharge'),
-        ('scheduling', '0004_offer_holds_room_and_buffer'),
+        ("directory", "0001_initial"),
+        ("records", "0002_patient_death_and_discharge"),
+        ("scheduling", "0004_offer_holds_room_and_buffer"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='consent_recorded_on',
+            model_name="patient",
+            name="consent_recorded_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='consents_to_email',
-            field=models.BooleanField(default=True, help_text='Appointment emails and letters by email.', verbose_name='Agrees to email'),
+            model_name="patient",
+            name="consents_to_email",
+            field=models.BooleanField(
+                default=True,
+                help_text="Appointment emails and letters by email.",
+                verbose_name="Agrees to email",
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='consents_to_gp_letters',
-            field=models.BooleanField(default=True, help_text='Clinic letters copied to the GP.', verbose_name='Agrees to letters to the GP'),
+            model_name="patient",
+            name="consents_to_gp_letters",
+            field=models.BooleanField(
+                default=True,
+                help_text="Clinic letters copied to the GP.",
+                verbose_name="Agrees to letters to the GP",
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='consents_to_research_contact',
-            field=models.BooleanField(default=False, verbose_name='Agrees to be contacted about research'),
+            model_name="patient",
+            name="consents_to_research_contact",
+            field=models.BooleanField(
+                default=False, verbose_name="Agrees to be contacted about research"
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='gp_email',
-            field=models.EmailField(blank=True, max_length=254, verbose_name='GP practice email'),
+            model_name="patient",
+            name="gp_email",
+            field=models.EmailField(blank=True, max_length=254, verbose_name="GP practice email"),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='referrer_address',
+            model_name="patient",
+            name="referrer_address",
             field=models.CharField(blank=True, max_length=300, verbose_name="Referrer's address"),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='referrer_email',
+            model_name="patient",
+            name="referrer_email",
             field=models.EmailField(blank=True, max_length=254, verbose_name="Referrer's email"),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='referrer_name',
-            field=models.CharField(blank=True, max_length=150, verbose_name='Referred by'),
+            model_name="patient",
+            name="referrer_name",
+            field=models.CharField(blank=True, max_length=150, verbose_name="Referred by"),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='referrer_organisation',
-            field=models.CharField(blank=True, max_length=200, verbose_name="Referrer's organisation"),
+            model_name="patient",
+            name="referrer_organisation",
+            field=models.CharField(
+                blank=True, max_length=200, verbose_name="Referrer's organisation"
+            ),
         ),
         migrations.CreateModel(
-            name='Encounter',
+            name="Encounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('consultation', 'Consultation'), ('follow_up', 'Follow-up'), ('toxin_clinic', 'Botulinum toxin clinic'), ('emg', 'EMG'), ('dbs_programming', 'DBS programming'), ('therapy', 'Therapy')], max_length=20)),
-                ('started_at', models.DateTimeField()),
-                ('notes', models.TextField(blank=True)),
-                ('signed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('appointment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='encounter', to='scheduling.appointment')),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='encounters', to='records.patient')),
-                ('signed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='directory.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("consultation", "Consultation"),
+                            ("follow_up", "Follow-up"),
+                            ("toxin_clinic", "Botulinum toxin clinic"),
+                            ("emg", "EMG"),
+                            ("dbs_programming", "DBS programming"),
+                            ("therapy", "Therapy"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("notes", models.TextField(blank=True)),
+                ("signed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "appointment",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="encounter",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="encounters",
+                        to="records.patient",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="directory.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-started_at', '-pk'),
+                "ordering": ("-started_at", "-pk"),
             },
         ),
         migrations.CreateModel(
-            name='Addendum',
+            name="Addendum",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('encounter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addenda', to='records.encounter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "encounter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="addenda",
+                        to="records.encounter",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'addenda',
-                'ordering': ('created_at', 'pk'),
+                "verbose_name_plural": "addenda",
+                "ordering": ("created_at", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='NextOfKin',
+            name="NextOfKin",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('relationship', models.CharField(max_length=60)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('is_emergency_contact', models.BooleanField(default=False)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='next_of_kin', to='records.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("relationship", models.CharField(max_length=60)),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("is_emergency_contact", models.BooleanField(default=False)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="next_of_kin",
+                        to="records.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'next of kin',
-                'ordering': ('-is_emergency_contact', 'name', 'pk'),
+                "verbose_name_plural": "next of kin",
+                "ordering": ("-is_emergency_contact", "name", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='PatientAlert',
+            name="PatientAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('allergy', 'Allergy'), ('anticoagulated', 'Anticoagulated'), ('pregnant', 'Pregnant'), ('neuromuscular', 'Neuromuscular junction disorder (e.g. myasthenia)'), ('needs_hoist', 'Needs a hoist'), ('other', 'Other')], max_length=20)),
-                ('detail', models.CharField(blank=True, help_text='For an allergy: the substance and the reaction.', max_length=200)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='records.patient')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("allergy", "Allergy"),
+                            ("anticoagulated", "Anticoagulated"),
+                            ("pregnant", "Pregnant"),
+                            ("neuromuscular", "Neuromuscular junction disorder (e.g. myasthenia)"),
+                            ("needs_hoist", "Needs a hoist"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "detail",
+                    models.CharField(
+                        blank=True,
+                        help_text="For an allergy: the substance and the reaction.",
+                        max_length=200,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "ended_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="records.patient",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('kind', 'recorded_at', 'pk'),
+                "ordering": ("kind", "recorded_at", "pk"),
             },
         ),
         migrations.AddIndex(
-            model_name='encounter',
-            index=models.Index(fields=['patient', 'started_at'], name='encounter_patient_started'),
+            model_name="encounter",
+            index=models.Index(fields=["patient", "started_at"], name="encounter_patient_started"),
         ),
         migrations.AddIndex(
-            model_name='encounter',
-            index=models.Index(fields=['clinician', 'started_at'], name='encounter_clinician_started'),
+            model_name="encounter",
+            index=models.Index(
+                fields=["clinician", "started_at"], name="encounter_clinician_started"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='encounter',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('signed_at__isnull', True), ('signed_by__isnull', True)), models.Q(('signed_at__isnull', False), ('signed_by__isnull', False)), _connector='OR'), name='encounter_signed_by_someone'),
+            model_name="encounter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("signed_at__isnull", True), ("signed_by__isnull", True)),
+                    models.Q(("signed_at__isnull", False), ("signed_by__isnull", False)),
+                    _connector="OR",
+                ),
+                name="encounter_signed_by_someone",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patientalert',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['allergy', 'other']), _negated=True), models.Q(('detail', ''), _negated=True), _connector='OR'), name='patient_alert_allergy_or_other_says_what'),
+            model_name="patientalert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ["allergy", "other"]), _negated=True),
+                    models.Q(("detail", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="patient_alert_allergy_or_other_says_what",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patientalert',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_by__isnull', False), _connector='OR'), name='patient_alert_ended_by_someone'),
+            model_name="patientalert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_at__isnull", True), ("ended_by__isnull", False), _connector="OR"
+                ),
+                name="patient_alert_ended_by_someone",
+            ),
         ),
     ]

@@ -67,6 +67,12 @@ def category_of(kind: str) -> DataCategory:
     return DataCategory.CLINICAL if kind in CLINICAL_KINDS else DataCategory.DEMOGRAPHICS
 
 
+def _audited_kind(kind: str) -> str:
+    """What the audit trail may say of an alert's kind: administrators read the trail and see
+    no clinical data, so a clinical kind (an allergy, a pregnancy) is only "clinical alert"."""
+    return "clinical alert" if kind in CLINICAL_KINDS else f"alert ({kind})"
+
+
 def may_write(user: Any, patient: Patient, kind: str) -> bool:
     """May this user add or end an alert of this kind for this patient?"""
     if user is None:
@@ -177,7 +183,7 @@ def alert_for_user(*, context: AuditContext, alert_id: int) -> PatientAlert:
     """One alert with its patient, for the page that ends it (audited read). Raises
     AccessRefused unless the actor may end this kind of alert."""
     alert = _alert(context, alert_id)
-    _audit(context, AuditAction.READ, alert, alert.patient, f"alert read: {alert.kind}")
+    _audit(context, AuditAction.READ, alert, alert.patient, f"read: {_audited_kind(alert.kind)}")
     return alert
 
 
@@ -187,7 +193,7 @@ def _alert(context: AuditContext, alert_id: int) -> PatientAlert:
     if found is None:
         raise _refused(context, AuditAction.UPDATE, None, "no such alert")
     if not may_write(context.actor, found.patient, found.kind):
-        detail = f"alert end refused: {found.kind}"
+        detail = f"end refused: {_audited_kind(found.kind)}"
         raise _refused(context, AuditAction.UPDATE, found.patient, detail, found)
     return found
 
@@ -211,7 +217,9 @@ def alert_add(*, context: AuditContext, patient_id: int, kind: str, detail: str)
         raise _refused(context, AuditAction.CREATE, None, f"no such patient {patient_id}")
     actor = context.actor
     if actor is None or not may_write(actor, patient, kind):
-        raise _refused(context, AuditAction.CREATE, patient, f"alert create refused: {kind}"[:80])
+        raise _refused(
+            context, AuditAction.CREATE, patient, f"create refused: {_audited_kind(kind)}"[:80]
+        )
     detail = _clean_detail(kind, detail)
     with transaction.atomic():
         # The patient's row lock makes "already active" hold against a second click.
@@ -222,7 +230,7 @@ def alert_add(*, context: AuditContext, patient_id: int, kind: str, detail: str)
         alert = PatientAlert.objects.create(
             patient=patient, kind=kind, detail=detail, recorded_by=actor
         )
-        _audit(context, AuditAction.CREATE, alert, patient, f"alert added: {kind}")
+        _audit(context, AuditAction.CREATE, alert, patient, f"added: {_audited_kind(kind)}")
     return alert
 
 
@@ -237,5 +245,7 @@ def alert_end(*, context: AuditContext, alert_id: int) -> PatientAlert:
         alert.ended_at = timezone.now()
         alert.ended_by = context.actor
         alert.save(update_fields=["ended_at", "ended_by"])
-        _audit(context, AuditAction.UPDATE, alert, found.patient, f"alert ended: {alert.kind}")
+        _audit(
+            context, AuditAction.UPDATE, alert, found.patient, f"ended: {_audited_kind(alert.kind)}"
+        )
     return alert

@@ -5,6 +5,8 @@ every refusal. A refused save shows the page again with the writer's text kept."
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -73,12 +75,19 @@ def clinic_today(request: HttpRequest) -> HttpResponse:
     return render(request, "records/clinic_today.html", {"clinic": clinic})
 
 
+UNSAVED_BECAUSE_STARTED = (
+    "This appointment's encounter was already started by a colleague, so your notes were not "
+    "saved. They are still in the box below: copy them, then open the encounter."
+)
+
+
 def _appointment(request: HttpRequest, patient: Patient) -> Appointment | None:
     """The patient's appointment named by ``?appointment=``, if any (404 when it is not)."""
     raw = request.GET.get("appointment", "")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,12}", raw):
         raise Http404("No such appointment")
     found = (
         Appointment.objects.select_related("site", "service", "practitioner", "encounter")
@@ -131,8 +140,13 @@ def encounter_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         except EncounterRefused as problem:
             refusal, status = _placed(problem, form), problem.status
         else:
-            messages.success(request, STARTED if created else OPENED)
-            return redirect("records:encounter-detail", encounter_id=encounter.pk)
+            if not created and data["notes"].strip():
+                # A colleague started it first: their notes are not this writer's to change,
+                # so the text just typed is shown back to copy, never silently dropped.
+                refusal, status = UNSAVED_BECAUSE_STARTED, 409
+            else:
+                messages.success(request, STARTED if created else OPENED)
+                return redirect("records:encounter-detail", encounter_id=encounter.pk)
     elif form.is_bound:
         status = 400
     page = {

@@ -117,7 +117,10 @@ def check_clinician(
     if actor is None or not may_use_encounters(actor, patient, access):
         detail = f"encounter {action.value} refused"
         _audit(context, action, encounter, patient, detail, allowed=False)
-        raise AccessRefused(reveal=actor is not None and refusal_reveals(actor))
+        # Not even whether an encounter with this id exists is told to non-clinicians (404);
+        # a refusal about the patient says so to staff (403).
+        reveal = encounter is None and actor is not None and refusal_reveals(actor)
+        raise AccessRefused(reveal=reveal)
     return actor
 
 
@@ -227,7 +230,9 @@ def _from_appointment(
             started_at=min(locked.start, timezone.now()),
             notes=notes,
         )
-        detail = f"{kind} started from appointment {locked.pk}"
+        # The kind is clinical (docs/clinical-record.md): the audit trail, which administrators
+        # read, names only the appointment.
+        detail = f"started from appointment {locked.pk}"
         _audit(context, AuditAction.CREATE, encounter, appointment.patient, detail)
         return encounter, True
 
@@ -274,7 +279,7 @@ def _start_standalone(
         encounter = Encounter.objects.create(
             patient=patient, kind=kind, clinician=clinician, site=site, started_at=when, notes=notes
         )
-        _audit(context, AuditAction.CREATE, encounter, patient, f"{kind} started")
+        _audit(context, AuditAction.CREATE, encounter, patient, "started")
     return encounter, True
 
 

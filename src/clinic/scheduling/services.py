@@ -25,7 +25,7 @@ from clinic.records.access import (
     access_patient_data,
     refusal_reveals,
 )
-from clinic.records.models import Patient
+from clinic.records.models import Encounter, Patient
 from clinic.scheduling import messaging, tasks
 from clinic.scheduling.availability import clinic_tz, sessions_on, slot_check
 from clinic.scheduling.follow_up import (
@@ -52,6 +52,7 @@ TOO_LATE = (
 NOT_ONLINE = "This service is booked by the unit: please send a query or telephone a site."
 OVERBOOK_STAFF_ONLY = "Only reception and clinicians can overbook, and only with a reason."
 NOT_BOOKED = "This appointment is no longer booked."
+ALREADY_SEEN = "The patient has been seen for this appointment, so it can no longer be changed."
 TOO_FAR = "We book up to {days} days ahead. Choose an earlier time."
 PATIENT_BUSY = "The patient already has an appointment at that time."
 BUSY = "The calendar is busy; please try again in a moment."
@@ -439,9 +440,13 @@ def appointment_reschedule(
 
 
 def _require_changeable(context: AuditContext, appointment: Appointment) -> None:
-    """Only a booked appointment, outside the patient's cut-off, can be moved or cancelled."""
+    """Only a booked appointment, outside the patient's cut-off, and not yet seen (its
+    encounter started), can be moved or cancelled."""
     if appointment.status != AppointmentStatus.BOOKED:
         raise BookingRefused(NOT_BOOKED)
+    if Encounter.objects.filter(appointment_id=appointment.pk).exists():
+        # Its encounter is the clinical record of this visit: moving it would move the visit.
+        raise BookingRefused(ALREADY_SEEN)
     _within_cutoff(context, appointment)
 
 

@@ -58,7 +58,7 @@ def test_a_clinician_records_an_allergy_and_the_banner_shows_it(client, staff, o
     assert "Penicillin: rash" in banner
     assert NONE_RECORDED not in banner
     entry = AuditEntry.objects.get(action="create", object_type="patient_alert")
-    assert (entry.patient, entry.detail) == (other_patient, "alert added: allergy")
+    assert (entry.patient, entry.detail) == (other_patient, "added: clinical alert")
 
 
 def test_the_banner_says_no_known_allergies_recorded_when_none_ever_was(
@@ -124,7 +124,7 @@ def test_a_clinician_ends_an_alert_and_it_is_kept_with_who_ended_it(client, staf
     assert "Ended alerts (1)" in page
     assert f"ended by {clinician.full_name}" in page
     entry = AuditEntry.objects.get(action="update", object_type="patient_alert")
-    assert entry.detail == "alert ended: allergy"
+    assert entry.detail == "ended: clinical alert"
 
 
 def test_ending_an_ended_alert_is_refused_and_changes_nothing(client, staff, other_patient):
@@ -190,7 +190,7 @@ def test_the_service_refuses_reception_an_allergy_with_an_audit_entry(staff, oth
     assert (entry.outcome, entry.patient, entry.detail) == (
         "refused",
         other_patient,
-        "alert create refused: allergy",
+        "create refused: clinical alert",
     )
 
 

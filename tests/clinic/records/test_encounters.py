@@ -23,6 +23,7 @@ from clinic.records.access import AccessRefused
 from clinic.records.encounter_forms import BAD_DATE
 from clinic.records.encounters import EncounterRefused
 from clinic.records.models import Addendum, AlertKind, Encounter, EncounterKind, PatientAlert
+from clinic.scheduling import services as scheduling_services
 from clinic.scheduling.availability import clinic_tz, local_today
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from tests import factories
@@ -335,8 +336,8 @@ def test_other_staff_cannot_start_read_or_write_encounters(clinic, staff, role):
     with pytest.raises(AccessRefused) as addendum:
         encounters.addendum_add(context=context, encounter_id=signed.pk, text="Mine")
 
-    assert start.value.reveal
-    assert addendum.value.reveal
+    assert start.value.reveal  # staff may know the patient exists (403)
+    assert not addendum.value.reveal  # but not that an encounter with this id does (404)
     assert Encounter.objects.count() == 1
     assert not Addendum.objects.exists()
     refusals = AuditEntry.objects.filter(pk__gt=before)
@@ -367,19 +368,24 @@ def test_encounter_pages_refuse_everyone_but_clinicians(client, clinic, staff, r
     patient = clinic["patient"]
     before = _last_audit_pk()
 
-    pages = [
+    encounter_pages = [
         client.get(f"/records/encounters/{signed.pk}/"),
         client.get(f"/records/encounters/{signed.pk}/sign/"),
         client.get(f"/records/encounters/{signed.pk}/addenda/new/"),
         client.post(f"/records/encounters/{signed.pk}/addenda/new/", {"text": "Mine"}),
+    ]
+    patient_pages = [
         client.get(f"/records/patients/{patient.pk}/encounters/new/"),
         client.post(
             f"/records/patients/{patient.pk}/encounters/new/",
             {"kind": "consultation", "site": "enc-site", "date": "2026-01-05", "time": "10:00"},
         ),
     ]
+    pages = encounter_pages + patient_pages
 
-    assert [page.status_code for page in pages] == [status] * len(pages)
+    # Whether an encounter with an id exists is told to no one but clinicians (404).
+    assert [page.status_code for page in encounter_pages] == [404] * len(encounter_pages)
+    assert [page.status_code for page in patient_pages] == [status] * len(patient_pages)
     assert NOTES not in "".join(page.content.decode() for page in pages)
     assert Encounter.objects.count() == 1
     assert not Addendum.objects.exists()
@@ -775,3 +781,44 @@ def test_an_encounter_page_uses_the_same_queries_for_1_and_10_addenda(client, cl
         assert page.content.decode().count("More.") == total
 
     assert counts[0] == counts[1]
+
+
+def test_a_non_ascii_digit_in_the_appointment_parameter_is_404(client, clinic):
+    sign_in(client, clinic["clinician"])
+    url = f"/records/patients/{clinic['patient'].pk}/encounters/new/?appointment=%C2%B2"
+    assert client.get(url).status_code == 404
+
+
+def test_a_seen_appointment_can_no_longer_be_moved_or_cancelled(clinic, staff):
+    _start(clinic)
+    reception = context_of(staff[Role.RECEPTION])
+    appointment = clinic["appointment"]
+    with pytest.raises(scheduling_services.BookingRefused, match="has been seen"):
+        scheduling_services.appointment_cancel(
+            context=reception, appointment_id=appointment.pk, reason="Mistake"
+        )
+    with pytest.raises(scheduling_services.BookingRefused, match="has been seen"):
+        scheduling_services.appointment_reschedule(
+            context=reception,
+            appointment_id=appointment.pk,
+            start=appointment.start + timedelta(days=21),
+        )
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert appointment.start == clinic["appointment"].start
+
+
+def test_a_colleagues_notes_are_shown_back_when_the_encounter_was_already_started(client, clinic):
+    _start(clinic)
+    colleague = factories.user(role=Role.CLINICIAN)
+    sign_in(client, colleague)
+    url = (
+        f"/records/patients/{clinic['patient'].pk}/encounters/new/"
+        f"?appointment={clinic['appointment'].pk}"
+    )
+    answer = client.post(url, {"kind": "toxin_clinic", "notes": "Careful notes of my own"})
+    assert answer.status_code == 409
+    page = answer.content.decode()
+    assert "already started by a colleague" in page
+    assert "Careful notes of my own" in page
+    assert Encounter.objects.get().notes == ""

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from clinic.accounts.models import Role
 from clinic.enquiries.models import Enquiry
-from clinic.records.models import Addendum, Encounter, Patient
+from clinic.records.models import Addendum, Encounter, NextOfKin, Patient, PatientAlert
 from clinic.scheduling.models import (
     Appointment,
     OpenFollowUp,
@@ -82,6 +82,8 @@ def _writes() -> tuple[int, ...]:
         Recall.objects.count(),
         RecallContact.objects.count(),
         OpenFollowUp.objects.count(),
+        NextOfKin.objects.count(),
+        PatientAlert.objects.count(),
     )
 
 
@@ -223,6 +225,11 @@ STAFF_FORMS = {
         Role.CLINICIAN,
         ["service", "earliest_date", "ends_on", "note"],
     ),
+    "/records/patients/{patient}/next-of-kin/new/": (
+        Role.RECEPTION,
+        ["name", "relationship", "phone", "email", "is_emergency_contact"],
+    ),
+    "/records/patients/{patient}/alerts/new/": (Role.CLINICIAN, ["kind", "detail"]),
 }
 
 
@@ -231,14 +238,15 @@ STAFF_FORMS = {
     path=st.sampled_from(sorted(STAFF_FORMS)),
     values=st.lists(FORM_VALUES, min_size=5, max_size=5),
 )
-def test_recall_and_follow_up_forms_never_fail_with_a_500(
+def test_patient_and_recall_forms_never_fail_with_a_500(
     client,
     staff,
     calendar,  # noqa: F811 - the fixture imported above
     path,
     values,
 ):
-    """The forms about one patient or recall, posted by the staff role that uses them."""
+    """The forms about one patient (next of kin, alerts, recalls, follow-up) or one recall,
+    posted by the staff role that uses them."""
     role, fields = STAFF_FORMS[path]
     recall = Recall.objects.filter(status="open").first() or Recall.objects.create(
         patient=calendar.patient,

@@ -3,6 +3,7 @@ input; the rules (who, when, locked or not) are the services' (records/encounter
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -72,13 +73,17 @@ class EncounterStartForm(AccessibleFormMixin, forms.Form):
         error_messages={"invalid": BAD_TIME_OF_DAY},
     )
     notes = _notes_field("Notes", "You can save and come back to them until you sign.")
+    # One value per form shown: a second submission of the same walk-in form (a double
+    # click, the back button) opens the encounter the first one made.
+    submission = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, from_appointment: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if from_appointment:  # the appointment says where and when
-            for name in ("site", "date", "time"):
+        if from_appointment:  # the appointment says where and when (and is started once)
+            for name in ("site", "date", "time", "submission"):
                 del self.fields[name]
         else:
+            self.fields["submission"].initial = secrets.token_urlsafe(16)
             now = timezone.now().astimezone(clinic_tz())
             self.fields["date"].initial = now.date()
             self.fields["time"].initial = now.time().replace(second=0, microsecond=0)

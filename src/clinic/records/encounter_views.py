@@ -6,6 +6,8 @@ every refusal. A refused save shows the page again with the writer's text kept."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,6 +30,7 @@ from clinic.records.encounter_forms import (
 )
 from clinic.records.encounters import EncounterNotFound, EncounterRefused
 from clinic.records.models import Encounter, Patient
+from clinic.scheduling.idempotency import IdempotencyProblem, Outcome, fingerprint, run_once
 from clinic.scheduling.models import Appointment
 
 STARTED = "Encounter started. Write your notes, save them, and sign when they are complete."
@@ -100,6 +103,46 @@ def _appointment(request: HttpRequest, patient: Patient) -> Appointment | None:
     return found
 
 
+def _form_body(request: HttpRequest) -> bytes:
+    """What was submitted, without the CSRF token (the same form sent again is the same)."""
+    fields = sorted((k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken")
+    return urlencode(fields).encode()
+
+
+def _once(
+    request: HttpRequest, submission: str | None, start: Callable[[], tuple[Encounter, bool]]
+) -> tuple[Encounter, bool]:
+    """Run ``start`` once per submitted form (the booking API's Idempotency-Key store): a
+    repeat of a form that already made an encounter opens that encounter. Refusals are not
+    kept, so a corrected form can be sent again; they are raised after the claim's
+    transaction, whose audit entries commit."""
+    if submission is None:
+        return start()
+    made: list[tuple[Encounter, bool]] = []
+    failed: list[Exception] = []
+
+    def handler() -> Outcome:
+        try:
+            made.append(start())
+        except (AccessRefused, EncounterRefused) as error:
+            failed.append(error)
+            return Outcome(400, {})
+        return Outcome(201, {"encounter_id": made[0][0].pk})
+
+    outcome = run_once(
+        user=request.user,  # type: ignore[arg-type]
+        key=f"encounter-start:{submission}",
+        request_fingerprint=fingerprint("POST", request.path, _form_body(request)),
+        handler=handler,
+        replay=lambda answer: answer.status == 201,
+    )
+    if failed:
+        raise failed[0]
+    if made:
+        return made[0]
+    return Encounter.objects.get(pk=outcome.body["encounter_id"]), False
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def encounter_new(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -125,8 +168,9 @@ def encounter_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     refusal, status = "", 200
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        try:
-            encounter, created = encounters.encounter_start(
+
+        def start() -> tuple[Encounter, bool]:
+            return encounters.encounter_start(
                 context=context,
                 patient=patient,
                 kind=data["kind"],
@@ -135,12 +179,17 @@ def encounter_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 appointment=appointment,
                 notes=data["notes"],
             )
+
+        try:
+            encounter, created = _once(request, data.get("submission") or None, start)
         except AccessRefused as error:
             raise error.page_error() from None
         except EncounterRefused as problem:
             refusal, status = _placed(problem, form), problem.status
+        except IdempotencyProblem as problem:
+            refusal, status = problem.message, problem.status
         else:
-            if not created and data["notes"].strip():
+            if not created and appointment is not None and data["notes"].strip():
                 # A colleague started it first: their notes are not this writer's to change,
                 # so the text just typed is shown back to copy, never silently dropped.
                 refusal, status = UNSAVED_BECAUSE_STARTED, 409

@@ -822,3 +822,47 @@ def test_a_colleagues_notes_are_shown_back_when_the_encounter_was_already_starte
     assert "already started by a colleague" in page
     assert "Careful notes of my own" in page
     assert Encounter.objects.get().notes == ""
+
+
+def test_the_same_walk_in_form_sent_twice_makes_one_encounter(client, clinic):
+    sign_in(client, clinic["clinician"])
+    url = f"/records/patients/{clinic['patient'].pk}/encounters/new/"
+    page = client.get(url).content.decode()
+    submission = re.search(r'name="submission" value="([^"]+)"', page).group(1)
+    form = {
+        "kind": "consultation",
+        "site": "enc-site",
+        "date": local_today().isoformat(),
+        "time": "00:01",
+        "notes": "Walk-in",
+        "submission": submission,
+    }
+
+    first = client.post(url, form)
+    second = client.post(url, form)
+
+    assert Encounter.objects.filter(appointment=None).count() == 1
+    made = Encounter.objects.get(appointment=None)
+    assert first["Location"] == second["Location"] == f"/records/encounters/{made.pk}/"
+    changed = client.post(url, form | {"notes": "Something else"})
+    assert changed.status_code == 422
+    assert Encounter.objects.filter(appointment=None).count() == 1
+
+
+def test_a_refused_walk_in_form_can_be_corrected_and_sent_again(client, clinic):
+    sign_in(client, clinic["clinician"])
+    url = f"/records/patients/{clinic['patient'].pk}/encounters/new/"
+    form = {
+        "kind": "consultation",
+        "site": "enc-site",
+        "date": "1900-01-01",  # before the patient was born
+        "time": "10:00",
+        "submission": "one-form",
+    }
+    assert client.post(url, form).status_code == 400
+    assert not Encounter.objects.filter(appointment=None).exists()
+    assert (
+        client.post(url, form | {"date": local_today().isoformat(), "time": "00:01"}).status_code
+        == 302
+    )
+    assert Encounter.objects.filter(appointment=None).count() == 1

@@ -94,6 +94,17 @@ def _own_record(
     return access is Access.READ or category in PATIENT_WRITABLE
 
 
+def access_staff_write(user: Any, *, patient_user_id: int | None, category: DataCategory) -> bool:
+    """May this member of staff write this category of the patient's data? As
+    access_patient_data, but never the patient themselves (next of kin, alerts: what the
+    unit records about them)."""
+    if user is None or getattr(user, "role", None) == Role.PATIENT:
+        return False
+    return access_patient_data(
+        user, patient_user_id=patient_user_id, category=category, access=Access.WRITE
+    )
+
+
 def access_patient_list(user: Any) -> bool:
     """May this user search and list patients? Reception and clinicians, after two-factor."""
     if not user.is_authenticated:

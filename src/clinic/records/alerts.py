@@ -20,15 +20,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.accounts.models import Role
 from clinic.audit.models import AuditAction
 from clinic.audit.services import AuditContext, audit_object
 from clinic.records import selectors
 from clinic.records.access import (
-    Access,
     AccessRefused,
     DataCategory,
-    access_patient_data,
+    access_staff_write,
     refusal_reveals,
 )
 from clinic.records.duplicates import fold_name
@@ -75,14 +73,7 @@ def _audited_kind(kind: str) -> str:
 
 def may_write(user: Any, patient: Patient, kind: str) -> bool:
     """May this user add or end an alert of this kind for this patient?"""
-    if user is None:
-        return False
-    allowed = access_patient_data(
-        user, patient_user_id=patient.user_id, category=category_of(kind), access=Access.WRITE
-    )
-    if not allowed:
-        return False
-    return bool(user.role != Role.PATIENT)
+    return access_staff_write(user, patient_user_id=patient.user_id, category=category_of(kind))
 
 
 def kinds_for(user: Any, patient: Patient) -> list[AlertKind]:

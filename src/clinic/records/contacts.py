@@ -13,15 +13,13 @@ from typing import Any
 
 from django.db import transaction
 
-from clinic.accounts.models import Role
 from clinic.audit.models import AuditAction
 from clinic.audit.services import AuditContext, audit_object
 from clinic.records import selectors
 from clinic.records.access import (
-    Access,
     AccessRefused,
     DataCategory,
-    access_patient_data,
+    access_staff_write,
     refusal_reveals,
 )
 from clinic.records.models import NextOfKin, Patient
@@ -45,17 +43,9 @@ class NextOfKinDetails:
 
 def may_write(user: Any, patient: Patient) -> bool:
     """Reception and clinicians (after two-factor) write next of kin; patients do not."""
-    if user is None:
-        return False
-    allowed = access_patient_data(
-        user,
-        patient_user_id=patient.user_id,
-        category=DataCategory.DEMOGRAPHICS,
-        access=Access.WRITE,
+    return access_staff_write(
+        user, patient_user_id=patient.user_id, category=DataCategory.DEMOGRAPHICS
     )
-    if not allowed:
-        return False
-    return bool(user.role != Role.PATIENT)
 
 
 def _check_write(

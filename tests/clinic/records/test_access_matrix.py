@@ -13,6 +13,7 @@ from clinic.records.access import (
     access_create_patient,
     access_patient_data,
     access_patient_list,
+    access_staff_write,
 )
 from tests import factories
 
@@ -121,3 +122,23 @@ def test_who_lists_creates_and_audits(role, lists, creates, audits):
     assert access_patient_list(user) is lists
     assert access_create_patient(user) is creates
     assert access_audit_log(user) is audits
+
+
+@pytest.mark.parametrize(
+    ("role", "whose", "category", "allowed"),
+    [
+        (Role.PATIENT, "own", DEMOGRAPHICS, False),  # what the unit records about them
+        (Role.RECEPTION, "other", DEMOGRAPHICS, True),
+        (Role.RECEPTION, "other", CLINICAL, False),
+        (Role.CLINICIAN, "other", CLINICAL, True),
+        (Role.ADMIN, "other", DEMOGRAPHICS, False),
+    ],
+)
+def test_staff_writes_of_what_the_unit_records(role, whose, category, allowed):
+    user = factories.user(role=role)
+    user.is_verified = lambda: True
+    owner = user if whose == "own" else factories.user(role=Role.PATIENT)
+    patient = factories.patient(user=owner)
+
+    assert access_staff_write(user, patient_user_id=patient.user_id, category=category) is allowed
+    assert access_staff_write(None, patient_user_id=patient.user_id, category=category) is False

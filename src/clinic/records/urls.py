@@ -1,6 +1,6 @@
 """Record URLs: the patient's own page under /my/, staff pages under /records/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from clinic.records import alert_views, contact_views, encounter_views, views
 
@@ -51,4 +51,10 @@ urlpatterns = [
         encounter_views.addendum_new,
         name="addendum-new",
     ),
+    # History, examination and classification, diagnoses, letters, merging: one module each.
+    path("", include("clinic.records.history_urls")),
+    path("", include("clinic.records.examination_urls")),
+    path("", include("clinic.records.diagnosis_urls")),
+    path("", include("clinic.records.letter_urls")),
+    path("", include("clinic.records.merge_urls")),
 ]

@@ -1,5 +1,4 @@
-"""The patient record (FHIR Patient) with next of kin and alerts, and the encounters of the
-clinical record (FHIR Encounter); later issues add history, examination, diagnoses, letters."""
+"""The patient record (FHIR Patient) with next of kin and alerts (FHIR Flag)."""
 
 from __future__ import annotations
 
@@ -76,6 +75,18 @@ class Patient(models.Model):
     discharged_on = models.DateField(
         null=True, blank=True, help_text="Discharged from the unit's care on this date."
     )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_duplicates",
+        help_text="A duplicate record merged by an administrator into this one.",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     registered_by_patient = models.BooleanField(
         default=False, help_text="Created by the patient's own sign-up; check for duplicates."
     )
@@ -89,6 +100,14 @@ class Patient(models.Model):
                 condition=models.Q(nhs_number__isnull=True)
                 | models.Q(nhs_number__regex=r"^[0-9]{10}$"),
                 name="patient_nhs_number_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True, merged_at__isnull=True)
+                | models.Q(merged_into__isnull=False, merged_at__isnull=False),
+                name="patient_merged_into_with_date",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("pk")), name="patient_not_merged_into_self"
             ),
         ]
 
@@ -106,6 +125,11 @@ class Patient(models.Model):
     def under_care(self) -> bool:
         """Alive and not discharged: recalls and reminders apply."""
         return self.date_of_death is None and self.discharged_on is None
+
+    @property
+    def is_merged(self) -> bool:
+        """Merged into another record: kept for the audit trail, no longer used."""
+        return self.merged_into_id is not None
 
     @property
     def full_name(self) -> str:
@@ -179,78 +203,3 @@ class PatientAlert(models.Model):
         return (
             f"{self.get_kind_display()}: {self.detail}" if self.detail else self.get_kind_display()
         )
-
-
-class EncounterKind(models.TextChoices):
-    """The kinds of visit (FHIR Encounter.type)."""
-
-    CONSULTATION = "consultation", "Consultation"
-    FOLLOW_UP = "follow_up", "Follow-up"
-    TOXIN_CLINIC = "toxin_clinic", "Botulinum toxin clinic"
-    EMG = "emg", "EMG"
-    DBS_PROGRAMMING = "dbs_programming", "DBS programming"
-    THERAPY = "therapy", "Therapy"
-
-
-class Encounter(models.Model):
-    """One visit: who saw the patient, when and where (with its appointment when there was
-    one), and the notes. Signed, it is locked: later corrections are addenda."""
-
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="encounters")
-    kind = models.CharField(max_length=20, choices=EncounterKind.choices)
-    clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="+")
-    appointment = models.OneToOneField(
-        "scheduling.Appointment",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="encounter",
-    )
-    started_at = models.DateTimeField()
-    notes = models.TextField(blank=True)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ("-started_at", "-pk")
-        indexes: ClassVar = [
-            models.Index(fields=("patient", "started_at"), name="encounter_patient_started"),
-            models.Index(fields=("clinician", "started_at"), name="encounter_clinician_started"),
-        ]
-        constraints: ClassVar = [
-            models.CheckConstraint(
-                condition=models.Q(signed_at__isnull=True, signed_by__isnull=True)
-                | models.Q(signed_at__isnull=False, signed_by__isnull=False),
-                name="encounter_signed_by_someone",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.patient} on {self.started_at:%Y-%m-%d}"
-
-    @property
-    def is_signed(self) -> bool:
-        return self.signed_at is not None
-
-
-class Addendum(models.Model):
-    """A note added to a signed encounter (which is never edited)."""
-
-    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="addenda")
-    text = models.TextField()
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ("created_at", "pk")
-        verbose_name_plural = "addenda"
-
-    def __str__(self) -> str:
-        return f"Addendum to {self.encounter} at {self.created_at:%Y-%m-%d %H:%M}"

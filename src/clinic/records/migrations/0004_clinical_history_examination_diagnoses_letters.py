@@ -6,311 +6,747 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('records', '0003_contacts_alerts_encounters'),
+        ("records", "0003_contacts_alerts_encounters"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClassificationReview',
+            name="ClassificationReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('findings', models.JSONField(help_text="The core's input (schemas/findings.schema.json).")),
-                ('assessment', models.JSONField(help_text="The core's output (classification.schema.json).")),
-                ('classification_version', models.CharField(max_length=40)),
-                ('distribution', models.CharField(choices=[('focal', 'Focal'), ('segmental', 'Segmental'), ('multifocal', 'Multifocal'), ('generalized', 'Generalized'), ('hemidystonia', 'Hemidystonia')], max_length=20)),
-                ('forms', models.CharField(blank=True, help_text='Space-separated form ids.', max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decision', models.CharField(blank=True, choices=[('', 'Not reviewed yet'), ('confirmed', 'Confirmed'), ('overridden', 'Overridden')], default='', max_length=10)),
-                ('clinician_distribution', models.CharField(blank=True, choices=[('focal', 'Focal'), ('segmental', 'Segmental'), ('multifocal', 'Multifocal'), ('generalized', 'Generalized'), ('hemidystonia', 'Hemidystonia')], max_length=20)),
-                ('clinician_statement', models.CharField(blank=True, max_length=300, verbose_name="Clinician's classification")),
-                ('override_reason', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "findings",
+                    models.JSONField(help_text="The core's input (schemas/findings.schema.json)."),
+                ),
+                (
+                    "assessment",
+                    models.JSONField(help_text="The core's output (classification.schema.json)."),
+                ),
+                ("classification_version", models.CharField(max_length=40)),
+                (
+                    "distribution",
+                    models.CharField(
+                        choices=[
+                            ("focal", "Focal"),
+                            ("segmental", "Segmental"),
+                            ("multifocal", "Multifocal"),
+                            ("generalized", "Generalized"),
+                            ("hemidystonia", "Hemidystonia"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "forms",
+                    models.CharField(
+                        blank=True, help_text="Space-separated form ids.", max_length=300
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "decision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not reviewed yet"),
+                            ("confirmed", "Confirmed"),
+                            ("overridden", "Overridden"),
+                        ],
+                        default="",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "clinician_distribution",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("focal", "Focal"),
+                            ("segmental", "Segmental"),
+                            ("multifocal", "Multifocal"),
+                            ("generalized", "Generalized"),
+                            ("hemidystonia", "Hemidystonia"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "clinician_statement",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="Clinician's classification"
+                    ),
+                ),
+                ("override_reason", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ('-created_at', '-pk'),
+                "ordering": ("-created_at", "-pk"),
             },
         ),
         migrations.CreateModel(
-            name='Diagnosis',
+            name="Diagnosis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dystonia', 'Dystonia'), ('hemifacial_spasm', 'Hemifacial spasm (not a dystonia)'), ('other', 'Other diagnosis')], max_length=20)),
-                ('label', models.CharField(max_length=200)),
-                ('side', models.CharField(blank=True, choices=[('', 'Not specified'), ('left', 'Left'), ('right', 'Right'), ('bilateral', 'Bilateral')], max_length=9)),
-                ('codes', models.JSONField(blank=True, default=list)),
-                ('clinical_status', models.CharField(choices=[('active', 'Active'), ('remission', 'In remission'), ('resolved', 'Resolved')], default='active', max_length=10)),
-                ('verification_status', models.CharField(choices=[('provisional', 'Provisional'), ('confirmed', 'Confirmed'), ('refuted', 'Refuted'), ('entered-in-error', 'Entered in error')], default='confirmed', max_length=16)),
-                ('diagnosed_on', models.DateField()),
-                ('resolved_on', models.DateField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dystonia", "Dystonia"),
+                            ("hemifacial_spasm", "Hemifacial spasm (not a dystonia)"),
+                            ("other", "Other diagnosis"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("label", models.CharField(max_length=200)),
+                (
+                    "side",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not specified"),
+                            ("left", "Left"),
+                            ("right", "Right"),
+                            ("bilateral", "Bilateral"),
+                        ],
+                        max_length=9,
+                    ),
+                ),
+                ("codes", models.JSONField(blank=True, default=list)),
+                (
+                    "clinical_status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("remission", "In remission"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "verification_status",
+                    models.CharField(
+                        choices=[
+                            ("provisional", "Provisional"),
+                            ("confirmed", "Confirmed"),
+                            ("refuted", "Refuted"),
+                            ("entered-in-error", "Entered in error"),
+                        ],
+                        default="confirmed",
+                        max_length=16,
+                    ),
+                ),
+                ("diagnosed_on", models.DateField()),
+                ("resolved_on", models.DateField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'diagnoses',
-                'ordering': ('-diagnosed_on', '-pk'),
+                "verbose_name_plural": "diagnoses",
+                "ordering": ("-diagnosed_on", "-pk"),
             },
         ),
         migrations.CreateModel(
-            name='DrugExposure',
+            name="DrugExposure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('drug', models.CharField(max_length=100)),
-                ('dopamine_receptor_blocker', models.BooleanField(default=False)),
-                ('started_on', models.DateField(blank=True, null=True)),
-                ('stopped_on', models.DateField(blank=True, null=True)),
-                ('notes', models.CharField(blank=True, max_length=300)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("drug", models.CharField(max_length=100)),
+                ("dopamine_receptor_blocker", models.BooleanField(default=False)),
+                ("started_on", models.DateField(blank=True, null=True)),
+                ("stopped_on", models.DateField(blank=True, null=True)),
+                ("notes", models.CharField(blank=True, max_length=300)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ('-dopamine_receptor_blocker', 'drug', 'pk'),
+                "ordering": ("-dopamine_receptor_blocker", "drug", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='Examination',
+            name="Examination",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('associated_features', models.JSONField(blank=True, default=list)),
-                ('notes', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("associated_features", models.JSONField(blank=True, default=list)),
+                ("notes", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='FamilyMember',
+            name="FamilyMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relationship', models.CharField(choices=[('mother', 'Mother'), ('father', 'Father'), ('sister', 'Sister'), ('brother', 'Brother'), ('daughter', 'Daughter'), ('son', 'Son'), ('maternal_grandmother', 'Maternal grandmother'), ('maternal_grandfather', 'Maternal grandfather'), ('paternal_grandmother', 'Paternal grandmother'), ('paternal_grandfather', 'Paternal grandfather'), ('maternal_aunt', 'Maternal aunt'), ('maternal_uncle', 'Maternal uncle'), ('paternal_aunt', 'Paternal aunt'), ('paternal_uncle', 'Paternal uncle'), ('maternal_cousin', 'Maternal cousin'), ('paternal_cousin', 'Paternal cousin'), ('niece_or_nephew', 'Niece or nephew'), ('grandchild', 'Grandchild'), ('other', 'Other relative')], max_length=24)),
-                ('condition', models.CharField(max_length=200)),
-                ('has_dystonia', models.BooleanField(default=False, help_text='Sets the hereditary flag.', verbose_name='This condition is a dystonia')),
-                ('age_at_onset_years', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('notes', models.CharField(blank=True, max_length=300)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "relationship",
+                    models.CharField(
+                        choices=[
+                            ("mother", "Mother"),
+                            ("father", "Father"),
+                            ("sister", "Sister"),
+                            ("brother", "Brother"),
+                            ("daughter", "Daughter"),
+                            ("son", "Son"),
+                            ("maternal_grandmother", "Maternal grandmother"),
+                            ("maternal_grandfather", "Maternal grandfather"),
+                            ("paternal_grandmother", "Paternal grandmother"),
+                            ("paternal_grandfather", "Paternal grandfather"),
+                            ("maternal_aunt", "Maternal aunt"),
+                            ("maternal_uncle", "Maternal uncle"),
+                            ("paternal_aunt", "Paternal aunt"),
+                            ("paternal_uncle", "Paternal uncle"),
+                            ("maternal_cousin", "Maternal cousin"),
+                            ("paternal_cousin", "Paternal cousin"),
+                            ("niece_or_nephew", "Niece or nephew"),
+                            ("grandchild", "Grandchild"),
+                            ("other", "Other relative"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("condition", models.CharField(max_length=200)),
+                (
+                    "has_dystonia",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Sets the hereditary flag.",
+                        verbose_name="This condition is a dystonia",
+                    ),
+                ),
+                ("age_at_onset_years", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("notes", models.CharField(blank=True, max_length=300)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ('relationship', 'pk'),
+                "ordering": ("relationship", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='History',
+            name="History",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('presenting_complaint', models.TextField(blank=True)),
-                ('age_at_onset_years', models.PositiveSmallIntegerField(blank=True, help_text='Completed years of age when the first symptom began.', null=True)),
-                ('first_region', models.CharField(blank=True, choices=[('upper_face', 'Upper face (eyes)'), ('lower_face', 'Lower face (mouth)'), ('jaw_tongue', 'Jaw and tongue'), ('larynx', 'Larynx'), ('neck', 'Neck'), ('trunk', 'Trunk'), ('upper_limb', 'Upper limb'), ('lower_limb', 'Lower limb')], max_length=20)),
-                ('first_side', models.CharField(blank=True, choices=[('left', 'Left'), ('right', 'Right')], max_length=5)),
-                ('spread', models.TextField(blank=True, verbose_name='Spread over time')),
-                ('triggers', models.TextField(blank=True)),
-                ('sensory_tricks', models.TextField(blank=True)),
-                ('better_with', models.TextField(blank=True, verbose_name='Better with')),
-                ('worse_with', models.TextField(blank=True, verbose_name='Worse with')),
-                ('course', models.CharField(blank=True, choices=[('static', 'Static'), ('progressive', 'Progressive')], max_length=12)),
-                ('variability', models.JSONField(blank=True, default=list)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("presenting_complaint", models.TextField(blank=True)),
+                (
+                    "age_at_onset_years",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Completed years of age when the first symptom began.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "first_region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("upper_face", "Upper face (eyes)"),
+                            ("lower_face", "Lower face (mouth)"),
+                            ("jaw_tongue", "Jaw and tongue"),
+                            ("larynx", "Larynx"),
+                            ("neck", "Neck"),
+                            ("trunk", "Trunk"),
+                            ("upper_limb", "Upper limb"),
+                            ("lower_limb", "Lower limb"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "first_side",
+                    models.CharField(
+                        blank=True, choices=[("left", "Left"), ("right", "Right")], max_length=5
+                    ),
+                ),
+                ("spread", models.TextField(blank=True, verbose_name="Spread over time")),
+                ("triggers", models.TextField(blank=True)),
+                ("sensory_tricks", models.TextField(blank=True)),
+                ("better_with", models.TextField(blank=True, verbose_name="Better with")),
+                ("worse_with", models.TextField(blank=True, verbose_name="Worse with")),
+                (
+                    "course",
+                    models.CharField(
+                        blank=True,
+                        choices=[("static", "Static"), ("progressive", "Progressive")],
+                        max_length=12,
+                    ),
+                ),
+                ("variability", models.JSONField(blank=True, default=list)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'histories',
+                "verbose_name_plural": "histories",
             },
         ),
         migrations.CreateModel(
-            name='Letter',
+            name="Letter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent')], default='draft', max_length=5)),
-                ('to_gp', models.BooleanField(default=True, verbose_name='To the GP')),
-                ('to_referrer', models.BooleanField(default=True, verbose_name='To the referrer')),
-                ('copy_to_patient', models.BooleanField(default=True, verbose_name='Copy to the patient')),
-                ('plan', models.TextField(blank=True, help_text="The plan, in the clinician's words.")),
-                ('comments', models.TextField(blank=True, help_text='Anything else the letter should say.')),
-                ('addressees', models.JSONField(blank=True, default=list)),
-                ('html', models.TextField(blank=True, help_text='The letter as sent.')),
-                ('pdf', models.BinaryField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("sent", "Sent")],
+                        default="draft",
+                        max_length=5,
+                    ),
+                ),
+                ("to_gp", models.BooleanField(default=True, verbose_name="To the GP")),
+                ("to_referrer", models.BooleanField(default=True, verbose_name="To the referrer")),
+                (
+                    "copy_to_patient",
+                    models.BooleanField(default=True, verbose_name="Copy to the patient"),
+                ),
+                (
+                    "plan",
+                    models.TextField(blank=True, help_text="The plan, in the clinician's words."),
+                ),
+                (
+                    "comments",
+                    models.TextField(blank=True, help_text="Anything else the letter should say."),
+                ),
+                ("addressees", models.JSONField(blank=True, default=list)),
+                ("html", models.TextField(blank=True, help_text="The letter as sent.")),
+                ("pdf", models.BinaryField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ('-created_at', '-pk'),
+                "ordering": ("-created_at", "-pk"),
             },
         ),
         migrations.CreateModel(
-            name='RegionFinding',
+            name="RegionFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region', models.CharField(choices=[('upper_face', 'Upper face (eyes)'), ('lower_face', 'Lower face (mouth)'), ('jaw_tongue', 'Jaw and tongue'), ('larynx', 'Larynx'), ('neck', 'Neck'), ('trunk', 'Trunk'), ('upper_limb', 'Upper limb'), ('lower_limb', 'Lower limb')], max_length=20)),
-                ('side', models.CharField(blank=True, choices=[('left', 'Left'), ('right', 'Right')], max_length=5)),
-                ('posture', models.CharField(blank=True, max_length=500)),
-                ('movement', models.CharField(blank=True, max_length=500)),
-                ('tremor', models.BooleanField(default=False)),
-                ('task_specific', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("upper_face", "Upper face (eyes)"),
+                            ("lower_face", "Lower face (mouth)"),
+                            ("jaw_tongue", "Jaw and tongue"),
+                            ("larynx", "Larynx"),
+                            ("neck", "Neck"),
+                            ("trunk", "Trunk"),
+                            ("upper_limb", "Upper limb"),
+                            ("lower_limb", "Lower limb"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "side",
+                    models.CharField(
+                        blank=True, choices=[("left", "Left"), ("right", "Right")], max_length=5
+                    ),
+                ),
+                ("posture", models.CharField(blank=True, max_length=500)),
+                ("movement", models.CharField(blank=True, max_length=500)),
+                ("tremor", models.BooleanField(default=False)),
+                ("task_specific", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ('region', 'side', 'pk'),
+                "ordering": ("region", "side", "pk"),
             },
         ),
         migrations.AddField(
-            model_name='patient',
-            name='merged_at',
+            model_name="patient",
+            name="merged_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='merged_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="patient",
+            name="merged_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, help_text='A duplicate record merged by an administrator into this one.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_duplicates', to='records.patient'),
+            model_name="patient",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="A duplicate record merged by an administrator into this one.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merged_duplicates",
+                to="records.patient",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('merged_at__isnull', True), ('merged_into__isnull', True)), models.Q(('merged_at__isnull', False), ('merged_into__isnull', False)), _connector='OR'), name='patient_merged_into_with_date'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("merged_at__isnull", True), ("merged_into__isnull", True)),
+                    models.Q(("merged_at__isnull", False), ("merged_into__isnull", False)),
+                    _connector="OR",
+                ),
+                name="patient_merged_into_with_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('merged_into', models.F('pk')), _negated=True), name='patient_not_merged_into_self'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("merged_into", models.F("pk")), _negated=True),
+                name="patient_not_merged_into_self",
+            ),
         ),
         migrations.AddField(
-            model_name='classificationreview',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="classificationreview",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='classificationreview',
-            name='encounter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='classification_reviews', to='records.encounter'),
+            model_name="classificationreview",
+            name="encounter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="classification_reviews",
+                to="records.encounter",
+            ),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='classification_review',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='diagnoses', to='records.classificationreview'),
+            model_name="diagnosis",
+            name="classification_review",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="diagnoses",
+                to="records.classificationreview",
+            ),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='encounter',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='diagnoses', to='records.encounter'),
+            model_name="diagnosis",
+            name="encounter",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="diagnoses",
+                to="records.encounter",
+            ),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='diagnoses', to='records.patient'),
+            model_name="diagnosis",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="diagnoses",
+                to="records.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='diagnosis',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="diagnosis",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='drugexposure',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drug_history', to='records.patient'),
+            model_name="drugexposure",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="drug_history",
+                to="records.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='drugexposure',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="drugexposure",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='examination',
-            name='encounter',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='examination', to='records.encounter'),
+            model_name="examination",
+            name="encounter",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="examination",
+                to="records.encounter",
+            ),
         ),
         migrations.AddField(
-            model_name='familymember',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='relatives', to='records.patient'),
+            model_name="familymember",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="relatives",
+                to="records.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='familymember',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="familymember",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='history',
-            name='encounter',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='history', to='records.encounter'),
+            model_name="history",
+            name="encounter",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="history",
+                to="records.encounter",
+            ),
         ),
         migrations.AddField(
-            model_name='letter',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="letter",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='letter',
-            name='encounter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='letters', to='records.encounter'),
+            model_name="letter",
+            name="encounter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="letters",
+                to="records.encounter",
+            ),
         ),
         migrations.AddField(
-            model_name='letter',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='letters', to='records.patient'),
+            model_name="letter",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="letters",
+                to="records.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='letter',
-            name='sent_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="letter",
+            name="sent_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='regionfinding',
-            name='examination',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='regions', to='records.examination'),
+            model_name="regionfinding",
+            name="examination",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="regions",
+                to="records.examination",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='classificationreview',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decision', 'overridden'), _negated=True), models.Q(models.Q(('override_reason', ''), _negated=True), models.Q(('clinician_distribution', ''), _negated=True)), _connector='OR'), name='classification_override_has_reason'),
+            model_name="classificationreview",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("decision", "overridden"), _negated=True),
+                    models.Q(
+                        models.Q(("override_reason", ""), _negated=True),
+                        models.Q(("clinician_distribution", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="classification_override_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='classificationreview',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decided_at__isnull', True), ('decided_by__isnull', True), ('decision', '')), models.Q(models.Q(('decision', ''), _negated=True), ('decided_at__isnull', False), ('decided_by__isnull', False)), _connector='OR'), name='classification_decided_by_someone'),
+            model_name="classificationreview",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("decided_at__isnull", True), ("decided_by__isnull", True), ("decision", "")
+                    ),
+                    models.Q(
+                        models.Q(("decision", ""), _negated=True),
+                        ("decided_at__isnull", False),
+                        ("decided_by__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="classification_decided_by_someone",
+            ),
         ),
         migrations.AddIndex(
-            model_name='diagnosis',
-            index=models.Index(fields=['patient', 'diagnosed_on'], name='diagnosis_patient_date'),
+            model_name="diagnosis",
+            index=models.Index(fields=["patient", "diagnosed_on"], name="diagnosis_patient_date"),
         ),
         migrations.AddConstraint(
-            model_name='diagnosis',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'hemifacial_spasm'), ('side', ''), _connector='OR'), name='diagnosis_side_only_for_hemifacial_spasm'),
+            model_name="diagnosis",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "hemifacial_spasm"), ("side", ""), _connector="OR"),
+                name="diagnosis_side_only_for_hemifacial_spasm",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='diagnosis',
-            constraint=models.CheckConstraint(condition=models.Q(('resolved_on__isnull', True), ('resolved_on__gte', models.F('diagnosed_on')), _connector='OR'), name='diagnosis_resolved_after_diagnosed'),
+            model_name="diagnosis",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("resolved_on__isnull", True),
+                    ("resolved_on__gte", models.F("diagnosed_on")),
+                    _connector="OR",
+                ),
+                name="diagnosis_resolved_after_diagnosed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='drugexposure',
-            constraint=models.CheckConstraint(condition=models.Q(('started_on__isnull', True), ('stopped_on__isnull', True), ('stopped_on__gte', models.F('started_on')), _connector='OR'), name='drug_exposure_stops_after_start'),
+            model_name="drugexposure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("started_on__isnull", True),
+                    ("stopped_on__isnull", True),
+                    ("stopped_on__gte", models.F("started_on")),
+                    _connector="OR",
+                ),
+                name="drug_exposure_stops_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='familymember',
-            constraint=models.CheckConstraint(condition=models.Q(('age_at_onset_years__isnull', True), ('age_at_onset_years__lte', 130), _connector='OR'), name='family_member_age_at_onset_bounded'),
+            model_name="familymember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("age_at_onset_years__isnull", True),
+                    ("age_at_onset_years__lte", 130),
+                    _connector="OR",
+                ),
+                name="family_member_age_at_onset_bounded",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='history',
-            constraint=models.CheckConstraint(condition=models.Q(('age_at_onset_years__isnull', True), ('age_at_onset_years__lte', 130), _connector='OR'), name='history_age_at_onset_bounded'),
+            model_name="history",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("age_at_onset_years__isnull", True),
+                    ("age_at_onset_years__lte", 130),
+                    _connector="OR",
+                ),
+                name="history_age_at_onset_bounded",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='history',
-            constraint=models.CheckConstraint(condition=models.Q(('first_side', ''), ('first_region__in', ['upper_limb', 'lower_limb']), _connector='OR'), name='history_first_side_only_for_a_limb'),
+            model_name="history",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("first_side", ""),
+                    ("first_region__in", ["upper_limb", "lower_limb"]),
+                    _connector="OR",
+                ),
+                name="history_first_side_only_for_a_limb",
+            ),
         ),
         migrations.AddIndex(
-            model_name='letter',
-            index=models.Index(fields=['patient', 'sent_at'], name='letter_patient_sent'),
+            model_name="letter",
+            index=models.Index(fields=["patient", "sent_at"], name="letter_patient_sent"),
         ),
         migrations.AddConstraint(
-            model_name='letter',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('sent_at__isnull', True), ('sent_by__isnull', True), ('status', 'draft')), models.Q(('sent_at__isnull', False), ('sent_by__isnull', False), ('status', 'sent')), _connector='OR'), name='letter_sent_by_someone'),
+            model_name="letter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("sent_at__isnull", True), ("sent_by__isnull", True), ("status", "draft")
+                    ),
+                    models.Q(
+                        ("sent_at__isnull", False), ("sent_by__isnull", False), ("status", "sent")
+                    ),
+                    _connector="OR",
+                ),
+                name="letter_sent_by_someone",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='letter',
-            constraint=models.CheckConstraint(condition=models.Q(('to_gp', True), ('to_referrer', True), ('copy_to_patient', True), _connector='OR'), name='letter_has_an_addressee'),
+            model_name="letter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("to_gp", True),
+                    ("to_referrer", True),
+                    ("copy_to_patient", True),
+                    _connector="OR",
+                ),
+                name="letter_has_an_addressee",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='regionfinding',
-            constraint=models.UniqueConstraint(fields=('examination', 'region', 'side'), name='region_finding_once_per_site'),
+            model_name="regionfinding",
+            constraint=models.UniqueConstraint(
+                fields=("examination", "region", "side"), name="region_finding_once_per_site"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='regionfinding',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('region__in', ['upper_limb', 'lower_limb']), models.Q(('side', ''), _negated=True)), models.Q(models.Q(('region__in', ['upper_limb', 'lower_limb']), _negated=True), ('side', '')), _connector='OR'), name='region_finding_side_exactly_for_a_limb'),
+            model_name="regionfinding",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("region__in", ["upper_limb", "lower_limb"]),
+                        models.Q(("side", ""), _negated=True),
+                    ),
+                    models.Q(
+                        models.Q(("region__in", ["upper_limb", "lower_limb"]), _negated=True),
+                        ("side", ""),
+                    ),
+                    _connector="OR",
+                ),
+                name="region_finding_side_exactly_for_a_limb",
+            ),
         ),
     ]

@@ -18,6 +18,8 @@ from clinic.directory.selectors import UnknownFilterValue
 from clinic.records.access import AccessRefused
 from clinic.records.api import PatientDetailsInvalid
 from clinic.records.api import router as records_router
+from clinic.records.api_support import ApiProblem
+from clinic.records.encounter_api import router as encounter_router
 from clinic.records.services import PatientConflict
 from clinic.scheduling.api import BookingProblem
 from clinic.scheduling.api import router as scheduling_router
@@ -36,6 +38,7 @@ api = NinjaAPI(
 api.add_router("/", directory_router)
 api.add_router("/", records_router)
 api.add_router("/", scheduling_router)
+api.add_router("/", encounter_router)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
@@ -124,3 +127,9 @@ def access_refused(request: HttpRequest, exc: AccessRefused) -> HttpResponse:
     status = 403 if exc.reveal else 404
     detail = "You do not have access to this." if exc.reveal else "Not found."
     return api.create_response(request, {"detail": detail, "errors": []}, status=status)
+
+
+@api.exception_handler(ApiProblem)
+def api_problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
+    """The clinical record's refusals (records/encounter_api.py maps the services')."""
+    return api.create_response(request, exc.body(), status=exc.status)

@@ -307,3 +307,61 @@ def test_encounter_forms_never_fail_with_a_500(
     if response.status_code >= 400:
         assert (Encounter.objects.count(), Addendum.objects.count(), _writes()) == before
         assert Encounter.objects.get(pk=encounter.pk).notes == notes_before
+
+
+CLINICAL_API = {
+    ("post", "/api/v1/patients/{patient}/encounters"): [
+        "kind",
+        "site_id",
+        "appointment_id",
+        "started_at",
+        "notes",
+    ],
+    ("put", "/api/v1/encounters/{encounter}/notes"): ["notes", "updated_at"],
+    ("post", "/api/v1/encounters/{encounter}/sign"): ["updated_at"],
+    ("post", "/api/v1/encounters/{encounter}/addenda"): ["text"],
+    ("post", "/api/v1/patients/{patient}/alerts"): ["kind", "detail"],
+    ("post", "/api/v1/patients/{patient}/next-of-kin"): [
+        "name",
+        "relationship",
+        "phone",
+        "email",
+        "is_emergency_contact",
+    ],
+}
+
+
+@FUZZ
+@given(endpoint=st.sampled_from(sorted(CLINICAL_API)), data=st.data())
+def test_the_clinical_api_never_fails_with_a_500(
+    client,
+    staff,
+    calendar,  # noqa: F811 - the fixture imported above
+    endpoint,
+    data,
+):
+    """The clinical record's JSON endpoints, called by the clinician who owns the draft."""
+    method, path = endpoint
+    clinician = staff[Role.CLINICIAN]
+    encounter = Encounter.objects.filter(
+        signed_at__isnull=True
+    ).first() or Encounter.objects.create(
+        patient=calendar.patient,
+        kind="consultation",
+        clinician=clinician,
+        site=calendar.site,
+        started_at=timezone.now(),
+    )
+    sign_in(client, clinician)
+    body = data.draw(_bodies(CLINICAL_API[endpoint]))
+    before = (Encounter.objects.count(), Addendum.objects.count(), _writes())
+    notes_before = Encounter.objects.get(pk=encounter.pk).notes
+
+    url = path.format(patient=calendar.patient.pk, encounter=encounter.pk)
+    response = getattr(client, method)(url, body, content_type="application/json")
+
+    assert response.status_code < 500, (url, body, response.content[:300])
+    if response.status_code >= 400:
+        assert (Encounter.objects.count(), Addendum.objects.count(), _writes()) == before
+        assert Encounter.objects.get(pk=encounter.pk).notes == notes_before
+        assert response["Content-Type"].startswith("application/json")

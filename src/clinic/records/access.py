@@ -229,3 +229,18 @@ def access_calendar_feed(  # noqa: PLR0911 - one condition per line, so coverage
     if user.practitioner_id != practitioner_id:
         return False
     return two_factor_done(user)
+
+
+def access_merge_patients(user: Any) -> bool:
+    """May this user compare and merge duplicate patient records? Administrators, after
+    two-factor: the comparison shows identifiers, demographics and counts only, never
+    clinical content (docs/access.md)."""
+    if user is None:
+        return False
+    if not user.is_authenticated:
+        return False
+    if not user.is_active:
+        return False
+    if user.role != Role.ADMIN:
+        return False
+    return two_factor_done(user)

@@ -18,7 +18,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.audit.models import AuditChannel
 from clinic.audit.services import AuditContext
-from clinic.records import alerts, encounter_selectors, encounters
+from clinic.records import (
+    alerts,
+    encounter_selectors,
+    encounters,
+    examination_views,
+    history,
+    letter_selectors,
+)
 from clinic.records import selectors as records_selectors
 from clinic.records.access import AccessRefused
 from clinic.records.encounter_forms import (
@@ -243,6 +250,11 @@ def _detail(
         "encounter": encounter,
         "refusal": refusal.message if refusal else "",
         "alerts": alerts.active_alerts(encounter.patient),
+        "letters": letter_selectors.letters_of_encounter(
+            context=_context(request), encounter=encounter
+        ),
+        "history": history.history_section(context=_context(request), encounter=encounter),
+        **examination_views.section_page(request, encounter),
     }
     if not encounter.is_signed and encounter.clinician_id == request.user.pk:
         page["form"], page["refusal"], page["conflict"] = _notes_form(encounter, form, refusal)

@@ -383,6 +383,10 @@ def encounter_sign(
         locked = _locked_draft(encounter.pk, clinician, expected_updated_at, signed=ALREADY_SIGNED)
         if not locked.notes.strip():
             raise EncounterRefused(NOTES_REQUIRED, field="notes")
+        from clinic.records import classification  # noqa: PLC0415 - it imports this module
+
+        if classification.classification_blocks_signing(locked):
+            raise EncounterRefused(classification.PENDING_AT_SIGNING, status=409)
         locked.signed_at = timezone.now()
         locked.signed_by = clinician
         locked.save(update_fields=["signed_at", "signed_by", "updated_at"])

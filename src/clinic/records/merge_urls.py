@@ -1,5 +1,11 @@
-"""Merge URLs, included in records/urls.py under the records namespace."""
+"""Merge URLs, included in records/urls.py under the records namespace (administrators)."""
 
-from django.urls import URLPattern, path  # noqa: F401 - path is for the patterns to come
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from clinic.records import merge_views
+
+urlpatterns = [
+    path("records/merge/", merge_views.merge_choose, name="merge-choose"),
+    path("records/merge/compare/", merge_views.merge_compare, name="merge-compare"),
+    path("records/merge/done/", merge_views.merge_done, name="merge-done"),
+]

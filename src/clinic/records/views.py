@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms as django_forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,10 +15,20 @@ from clinic.audit.services import AuditContext, audit_record
 from clinic.enquiries import selectors as enquiry_selectors
 from clinic.enquiries.models import EnquiryKind
 from clinic.forms import AccessibleFormMixin
-from clinic.records import alerts, contacts, encounter_selectors, selectors, services
+from clinic.records import (
+    alerts,
+    contacts,
+    diagnosis_selectors,
+    encounter_selectors,
+    selectors,
+    services,
+)
 from clinic.records.access import AccessRefused, access_patient_list, refusal_reveals
+from clinic.records.drug_history import drug_section
 from clinic.records.duplicates import DuplicateCandidate
+from clinic.records.family import family_section
 from clinic.records.forms import PatientCreateForm, PatientForm
+from clinic.records.letter_selectors import letters_section, my_letters
 from clinic.records.models import Patient
 from clinic.scheduling import follow_up, recall_selectors
 from clinic.scheduling import selectors as appointment_selectors
@@ -29,7 +41,8 @@ def _context(request: HttpRequest) -> AuditContext:
 
 
 class PatientSearchForm(AccessibleFormMixin, django_forms.Form):
-    """Search by name, hospital number or NHS number."""
+    """Search by name, hospital number or NHS number; clinicians also by diagnosis and form
+    of dystonia (``clinical``: for anyone else those fields do not exist)."""
 
     q = django_forms.CharField(
         label="Name, hospital number or NHS number",
@@ -37,6 +50,25 @@ class PatientSearchForm(AccessibleFormMixin, django_forms.Form):
         max_length=selectors.SEARCH_MAX_LENGTH,
         error_messages={"max_length": SEARCH_TOO_LONG},
     )
+    diagnosis = django_forms.CharField(
+        label="Diagnosis",
+        required=False,
+        max_length=selectors.SEARCH_MAX_LENGTH,
+        help_text="Words of the diagnosis or a code, for example cervical or G24.3.",
+        error_messages={"max_length": SEARCH_TOO_LONG},
+    )
+    dystonia_form = django_forms.ChoiceField(
+        label="Form of dystonia",
+        required=False,
+        choices=[("", "Any form"), *selectors.FORM_CHOICES],
+        error_messages={"invalid_choice": selectors.UNKNOWN_FORM},
+    )
+
+    def __init__(self, *args: Any, clinical: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not clinical:
+            del self.fields["diagnosis"]
+            del self.fields["dystonia_form"]
 
 
 @login_required
@@ -67,6 +99,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
         # Read-only for the patient, under the audited read of their record above.
         "alerts": alerts.active_alerts(patient) if patient else None,
         "next_of_kin": contacts.next_of_kin_of_patient(patient=patient) if patient else [],
+        "letters": my_letters(context=context, patient=patient) if patient else [],
     }
     return render(request, "records/my_record.html", page)
 
@@ -102,13 +135,24 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     """Find a patient (reception and clinicians)."""
     context = _context(request)
     _staff_only(request, context, action=AuditAction.READ)
-    form = PatientSearchForm(request.GET or None)
+    clinical = selectors.may_search_clinically(request.user)
+    form = PatientSearchForm(request.GET or None, clinical=clinical)
     if form.is_bound and not form.is_valid():
         return render(
             request, "records/patient_list.html", {"form": form, "patients": None}, status=400
         )
-    search = form.cleaned_data["q"] if form.is_bound else ""
-    patients = selectors.patients_for_user(context=context, search=search)
+    data = form.cleaned_data if form.is_bound else {}
+    # Anyone else sending a diagnosis or form is refused by the selector (403, audited).
+    asked = data if clinical else request.GET
+    try:
+        patients = selectors.patients_for_user(
+            context=context,
+            search=data.get("q", ""),
+            diagnosis=asked.get("diagnosis", ""),
+            form=asked.get("dystonia_form", ""),
+        )
+    except AccessRefused as error:
+        raise error.page_error() from None
     return render(request, "records/patient_list.html", {"form": form, "patients": patients})
 
 
@@ -124,6 +168,8 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404("No such patient") from None
     except AccessRefused as error:
         raise error.page_error() from None
+    if patient.is_merged:  # kept for the audit trail only: a link to the record kept (merge.py)
+        return render(request, "records/merge_merged_record.html", {"patient": patient})
     alert_history = alerts.alert_history(patient)
     page = {
         "patient": patient,
@@ -135,6 +181,12 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "next_of_kin": contacts.next_of_kin_of_patient(patient=patient),
         # Clinicians only; None hides the section (reception never see clinical notes).
         "encounters": encounter_selectors.encounters_section(context=context, patient=patient),
+        # Clinicians only, as the encounters; None hides the family and drug history.
+        "family_history": family_section(context=context, patient=patient),
+        "drug_history": drug_section(context=context, patient=patient),
+        "letters": letters_section(context=context, patient=patient),  # clinicians; else None
+        # Clinicians only, as the encounters; None hides the problem list.
+        "problem_list": diagnosis_selectors.problem_list_section(context=context, patient=patient),
     }
     return render(request, "records/patient_detail.html", page)
 

@@ -1,0 +1,335 @@
+"""The patient timeline: every event of the clinical record in time order, newest first
+(docs/clinical-record.md). Clinicians only; one audited read.
+
+The timeline is a list of event sources (SOURCES), each one query over one table that returns
+its events newest first. Later parts of the record (investigations, treatments, scores,
+injections) join it by adding a source: nothing else changes. So the number of queries is the
+number of sources asked for (at most len(SOURCES)), plus the audit entry, whatever the amount
+of data: a source returns at most EVENTS_PER_SOURCE events, and when one is cut short the
+timeline stops where that source stopped, so what is shown has no gaps (``complete_after``).
+
+Each event has a moment (``at``) that orders it. Encounters are at their start, sent letters
+at their sending, classification decisions at their decision; a diagnosis has a date only, so
+it sits at the end of its day (after that day's visit that made it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+
+from clinic.audit.models import AuditAction
+from clinic.audit.services import AuditContext, audit_object
+from clinic.records.diagnoses import check_clinician, distribution_label
+from clinic.records.models import (
+    ClassificationReview,
+    Diagnosis,
+    Encounter,
+    Letter,
+    LetterStatus,
+    Patient,
+    ReviewDecision,
+    VerificationStatus,
+)
+from clinic.scheduling.availability import clinic_tz
+from dystonia.classification import NamedForm
+
+EVENTS_PER_SOURCE = 500
+# The dates a filter may name (operational bounds: nothing in the record is older).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+class EventKind(StrEnum):
+    """The kinds of event, in the order the filter offers them."""
+
+    ENCOUNTER = "encounter"
+    DIAGNOSIS = "diagnosis"
+    LETTER = "letter"
+    CLASSIFICATION = "classification"
+
+
+EVENT_KIND_LABELS = {
+    EventKind.ENCOUNTER: "Encounters",
+    EventKind.DIAGNOSIS: "Diagnoses",
+    EventKind.LETTER: "Letters sent",
+    EventKind.CLASSIFICATION: "Classification decisions",
+}
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One event as the timeline shows it. ``at`` orders it; ``timed`` says whether its time
+    of day means anything (a diagnosis has a date only); ``struck`` marks an entry made in
+    error, kept and shown struck through."""
+
+    kind: EventKind
+    at: datetime
+    timed: bool
+    title: str
+    detail: str
+    url: str
+    status: str = ""
+    struck: bool = False
+
+    @property
+    def day(self) -> date:
+        return self.at.astimezone(clinic_tz()).date()
+
+    @property
+    def year(self) -> int:
+        return self.day.year
+
+
+@dataclass(frozen=True)
+class Window:
+    """The dates asked for, inclusive, as local (Europe/London) days; None is open."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def start(self) -> datetime | None:
+        day = self.date_from
+        return datetime.combine(max(day, EARLIEST), time(0), clinic_tz()) if day else None
+
+    def end(self) -> datetime | None:
+        """The first moment after the window."""
+        day = self.date_to
+        if day is None:
+            return None
+        return datetime.combine(min(day, LATEST) + timedelta(days=1), time(0), clinic_tz())
+
+    def moments(self, field: str) -> Q:
+        """The filter for a datetime column."""
+        q = Q()
+        if (start := self.start()) is not None:
+            q &= Q(**{f"{field}__gte": start})
+        if (end := self.end()) is not None:
+            q &= Q(**{f"{field}__lt": end})
+        return q
+
+    def days(self, field: str) -> Q:
+        """The filter for a date column."""
+        q = Q()
+        if self.date_from is not None:
+            q &= Q(**{f"{field}__gte": self.date_from})
+        if self.date_to is not None:
+            q &= Q(**{f"{field}__lte": self.date_to})
+        return q
+
+
+def _url(name: str, object_id: int, fallback: str = "") -> str:
+    """A page's address; ``fallback`` when that page does not exist (yet)."""
+    try:
+        return reverse(name, args=[object_id])
+    except NoReverseMatch:
+        return fallback
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of a local day: where a dated (untimed) event sits."""
+    return datetime.combine(day, time.max, clinic_tz())
+
+
+def _encounters(patient: Patient, window: Window, limit: int) -> list[TimelineEvent]:
+    rows = (
+        Encounter.objects.filter(window.moments("started_at"), patient=patient)
+        .select_related("clinician", "site")
+        .only("kind", "started_at", "signed_at", "clinician__full_name", "site__name")
+        .order_by("-started_at", "-pk")[:limit]
+    )
+    return [
+        TimelineEvent(
+            kind=EventKind.ENCOUNTER,
+            at=e.started_at,
+            timed=True,
+            title=e.get_kind_display(),
+            detail=f"{e.clinician.full_name}, {e.site.name}",
+            url=reverse("records:encounter-detail", args=[e.pk]),
+            status="Signed" if e.is_signed else "Draft",
+        )
+        for e in rows
+    ]
+
+
+def _diagnoses(patient: Patient, window: Window, limit: int) -> list[TimelineEvent]:
+    rows = (
+        Diagnosis.objects.filter(window.days("diagnosed_on"), patient=patient)
+        .only("kind", "label", "clinical_status", "verification_status", "diagnosed_on")
+        .order_by("-diagnosed_on", "-pk")[:limit]
+    )
+    return [
+        TimelineEvent(
+            kind=EventKind.DIAGNOSIS,
+            at=end_of_day(d.diagnosed_on),
+            timed=False,
+            title=d.label,
+            detail=d.get_kind_display(),
+            url=reverse("records:diagnosis-detail", args=[d.pk]),
+            status=f"{d.get_clinical_status_display()}, {d.get_verification_status_display()}",
+            struck=d.verification_status == VerificationStatus.ENTERED_IN_ERROR,
+        )
+        for d in rows
+    ]
+
+
+def _addressed_to(letter: Letter) -> str:
+    names = [
+        name
+        for name, sent in (
+            ("the GP", letter.to_gp),
+            ("the referrer", letter.to_referrer),
+            ("the patient", letter.copy_to_patient),
+        )
+        if sent
+    ]
+    if not names:
+        return ""
+    return "To " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
+def _letters(patient: Patient, window: Window, limit: int) -> list[TimelineEvent]:
+    rows = (
+        Letter.objects.filter(window.moments("sent_at"), patient=patient, status=LetterStatus.SENT)
+        .select_related("sent_by")
+        .only(
+            "encounter_id",
+            "to_gp",
+            "to_referrer",
+            "copy_to_patient",
+            "created_at",
+            "sent_at",
+            "sent_by__full_name",
+        )
+        .order_by("-sent_at", "-pk")[:limit]
+    )
+    events = []
+    for letter in rows:
+        encounter_url = reverse("records:encounter-detail", args=[letter.encounter_id])
+        sent_by = letter.sent_by.full_name if letter.sent_by else ""
+        events.append(
+            TimelineEvent(
+                kind=EventKind.LETTER,
+                at=letter.sent_at or letter.created_at,
+                timed=True,
+                title="Letter sent",
+                detail="; ".join(part for part in (_addressed_to(letter), sent_by) if part),
+                url=_url("records:letter-detail", letter.pk, fallback=encounter_url),
+            )
+        )
+    return events
+
+
+def _forms(review: ClassificationReview) -> str:
+    labels = [NamedForm(f).label for f in review.forms.split() if f in {n.value for n in NamedForm}]
+    return ", ".join(labels)
+
+
+def _classifications(patient: Patient, window: Window, limit: int) -> list[TimelineEvent]:
+    rows = (
+        ClassificationReview.objects.filter(
+            window.moments("decided_at"), encounter__patient=patient
+        )
+        .exclude(decision=ReviewDecision.PENDING)
+        .select_related("decided_by")
+        .only(
+            "encounter_id",
+            "distribution",
+            "forms",
+            "decision",
+            "clinician_distribution",
+            "created_at",
+            "decided_at",
+            "decided_by__full_name",
+        )
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+    events = []
+    for review in rows:
+        overridden = review.decision == ReviewDecision.OVERRIDDEN
+        if overridden:
+            title = f"Classification overridden: {distribution_label(review.final_distribution)}"
+            detail = f"The core had {distribution_label(review.distribution).lower()}"
+        else:
+            title = f"Classification confirmed: {distribution_label(review.distribution)}"
+            detail = _forms(review)
+        decided_by = review.decided_by.full_name if review.decided_by else ""
+        events.append(
+            TimelineEvent(
+                kind=EventKind.CLASSIFICATION,
+                at=review.decided_at or review.created_at,
+                timed=True,
+                title=title,
+                detail="; ".join(part for part in (detail, decided_by) if part),
+                url=reverse("records:encounter-detail", args=[review.encounter_id]),
+            )
+        )
+    return events
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """One kind of event: a function that returns the patient's events of that kind in the
+    window, newest first, at most ``limit`` of them, in one query."""
+
+    kind: EventKind
+    fetch: Callable[[Patient, Window, int], list[TimelineEvent]]
+
+
+SOURCES: tuple[EventSource, ...] = (
+    EventSource(EventKind.ENCOUNTER, _encounters),
+    EventSource(EventKind.DIAGNOSIS, _diagnoses),
+    EventSource(EventKind.LETTER, _letters),
+    EventSource(EventKind.CLASSIFICATION, _classifications),
+)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The events, newest first. ``complete_after`` is set when a source had more events
+    than it returns: only events after that moment are shown, and all of them are."""
+
+    events: list[TimelineEvent]
+    complete_after: datetime | None = None
+
+
+def merge(batches: list[tuple[list[TimelineEvent], bool]]) -> Timeline:
+    """Merge each source's events (newest first, and whether it was cut short) into one
+    timeline, newest first, with nothing missing after the earliest complete moment."""
+    cutoffs = [min(e.at for e in events) for events, cut in batches if cut and events]
+    complete_after = max(cutoffs) if cutoffs else None
+    merged = [e for events, _cut in batches for e in events]
+    if complete_after is not None:
+        merged = [e for e in merged if e.at > complete_after]
+    # Stable, so events at the same moment keep their source's order.
+    merged.sort(key=lambda event: event.at, reverse=True)
+    return Timeline(events=merged, complete_after=complete_after)
+
+
+def timeline_of_patient(
+    *,
+    context: AuditContext,
+    patient: Patient,
+    kinds: frozenset[EventKind] | None = None,
+    window: Window | None = None,
+) -> Timeline:
+    """The patient's events of ``kinds`` (all when None) in ``window``, newest first:
+    one query per kind asked for, and one audit entry. Clinicians only (AccessRefused,
+    audited: 403 for other staff, 404 for patients)."""
+    check_clinician(context, patient, AuditAction.READ)
+    window = window or Window()
+    batches = []
+    for source in SOURCES:
+        if kinds is not None and source.kind not in kinds:
+            continue
+        events = source.fetch(patient, window, EVENTS_PER_SOURCE + 1)
+        batches.append((events[:EVENTS_PER_SOURCE], len(events) > EVENTS_PER_SOURCE))
+    timeline = merge(batches)
+    detail = f"timeline read: {len(timeline.events)} events"
+    audit_object(context, AuditAction.READ, None, patient, detail, object_type="timeline")
+    return timeline

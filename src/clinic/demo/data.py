@@ -29,6 +29,20 @@ DEMO_PATIENTS: Final = (
     ("Grace", "Sample", date(2009, 2, 20), "9990000034", "DC0000003"),
 )
 
+# The made-up GP practice and referrer of every demo patient, so clinic letters have
+# addressees: (field, value) pairs set on the patient record.
+DEMO_GP_AND_REFERRER: Final = (
+    ("gp_name", "Dr Gita Madeup"),
+    ("gp_practice", "Example Street Surgery (made up)"),
+    ("gp_address", "1 Example Street, London N1 0AA"),
+    ("gp_email", "surgery@example.org"),
+    ("referrer_name", "Dr Rowan Example"),
+    ("referrer_organisation", "Example General Hospital neurology (made up)"),
+    ("referrer_address", "2 Sample Road, London SE1 0ZZ"),
+    ("address", "3 Demo Lane, London"),
+    ("postcode", "E1 0AA"),
+)
+
 # Recalls for the made-up patients: hospital number, service, due in this many days from the
 # day the demo is loaded (negative: overdue), reason.
 DEMO_RECALLS: Final = (

@@ -186,6 +186,7 @@ def _patients_load() -> int:
                 "date_of_birth": born,
                 "nhs_number": nhs_number,
                 "email": f"{given.lower()}.{family.lower()}@example.org",
+                **dict(data.DEMO_GP_AND_REFERRER),
             },
         )
         created += was_created

@@ -36,14 +36,14 @@ SHAPES: dict[str, tuple[int, int, int, int, int]] = {
     "lower_face": (112, 50, 96, 32, 10),
     "jaw_tongue": (122, 84, 76, 30, 14),
     "neck": (120, 118, 80, 42, 10),
-    "larynx": (144, 123, 32, 32, 8),
+    "larynx": (212, 118, 52, 42, 10),
     "trunk": (96, 166, 128, 188, 20),
     "upper_limb_right": (40, 166, 50, 210, 22),
     "upper_limb_left": (230, 166, 50, 210, 22),
     "lower_limb_right": (98, 360, 58, 232, 22),
     "lower_limb_left": (164, 360, 58, 232, 22),
 }
-# Drawn in this order, so the larynx lies on top of the neck (and is clicked there).
+# The larynx sits beside the neck, not on it, so that each is a whole target of its own.
 SHAPE_ORDER = (
     "upper_face",
     "lower_face",

@@ -9,8 +9,9 @@ of data: a source returns at most EVENTS_PER_SOURCE events, and when one is cut 
 timeline stops where that source stopped, so what is shown has no gaps (``complete_after``).
 
 Each event has a moment (``at``) that orders it. Encounters are at their start, sent letters
-at their sending, classification decisions at their decision; a diagnosis has a date only, so
-it sits at the end of its day (after that day's visit that made it).
+at their sending, classification decisions at their decision; a diagnosis has a date only: recorded
+on that day (the usual case, at the visit), it sits at the moment it was recorded; recorded
+later for an earlier date, at the end of that day.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from enum import StrEnum
 
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils.timezone import localtime
 
 from clinic.audit.models import AuditAction
 from clinic.audit.services import AuditContext, audit_object
@@ -136,6 +138,14 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, time.max, clinic_tz())
 
 
+def _diagnosis_moment(diagnosis: Diagnosis) -> datetime:
+    """When a diagnosis sits on the timeline: when it was recorded, if that was on the day it
+    was made; else at the end of that day."""
+    if localtime(diagnosis.recorded_at, clinic_tz()).date() == diagnosis.diagnosed_on:
+        return diagnosis.recorded_at
+    return end_of_day(diagnosis.diagnosed_on)
+
+
 def _encounters(patient: Patient, window: Window, limit: int) -> list[TimelineEvent]:
     rows = (
         Encounter.objects.filter(window.moments("started_at"), patient=patient)
@@ -160,13 +170,20 @@ def _encounters(patient: Patient, window: Window, limit: int) -> list[TimelineEv
 def _diagnoses(patient: Patient, window: Window, limit: int) -> list[TimelineEvent]:
     rows = (
         Diagnosis.objects.filter(window.days("diagnosed_on"), patient=patient)
-        .only("kind", "label", "clinical_status", "verification_status", "diagnosed_on")
+        .only(
+            "kind",
+            "label",
+            "clinical_status",
+            "verification_status",
+            "diagnosed_on",
+            "recorded_at",
+        )
         .order_by("-diagnosed_on", "-pk")[:limit]
     )
     return [
         TimelineEvent(
             kind=EventKind.DIAGNOSIS,
-            at=end_of_day(d.diagnosed_on),
+            at=_diagnosis_moment(d),
             timed=False,
             title=d.label,
             detail=d.get_kind_display(),

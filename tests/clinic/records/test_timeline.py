@@ -111,6 +111,24 @@ def test_every_kind_of_event_appears_newest_first(clinician, patient, site):
     assert diagnosis.url.startswith("/records/diagnoses/")
 
 
+def test_a_diagnosis_made_at_the_visit_sits_where_it_was_recorded(clinician, patient, site):
+    """Recorded on the day it was made, a diagnosis sits at that moment, so the letter sent
+    later that day comes after it; backdated, it sits at the end of its day."""
+    day = timezone.localdate()
+    encounter = encounter_for(patient, clinician, started_at=timezone.now(), site=site)
+    diagnosis_for(patient, clinician, on=day, label="Made at the visit")
+    letter_for(encounter, sent_at=timezone.now() + timedelta(minutes=1))
+    diagnosis_for(patient, clinician, on=day - timedelta(days=400), label="From an old letter")
+
+    events = _timeline(clinician, patient).events
+
+    assert [e.title for e in events if e.kind != "encounter"] == [
+        "Letter sent",
+        "Made at the visit",
+        "From an old letter",
+    ]
+
+
 def test_an_override_shows_the_clinicians_distribution(clinician, patient, site):
     encounter = encounter_for(patient, clinician, site=site)
     review_for(encounter, decision="overridden")

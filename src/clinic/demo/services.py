@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts.models import Role, User
 from clinic.demo import data
+from clinic.demo.clinical import clinical_record_load
 from clinic.directory.models import OpeningHours, Practitioner, Service, Site, Specialty
 from clinic.information.models import NewsItem, Story
 from clinic.records.models import Patient
@@ -99,6 +100,7 @@ def demo_load() -> DemoLoadResult:
     created += _patients_load()
     created += _scheduling_load(services, sites)
     created += _recalls_load(services)
+    created += clinical_record_load()
     return DemoLoadResult(created=created)
 
 

@@ -11,7 +11,6 @@ fetched when it is rendered (no network at run time).
 
 from __future__ import annotations
 
-import logging
 import re
 import warnings
 from dataclasses import dataclass
@@ -383,8 +382,6 @@ def _weasyprint() -> Any:
         warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
         import weasyprint  # type: ignore[import-untyped]  # noqa: PLC0415 - see above; no type hints
 
-    # Its font subsetting logs every glyph at INFO: keep the server's log readable.
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
     return weasyprint
 
 

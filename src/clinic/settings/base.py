@@ -178,6 +178,11 @@ LOGGING = {
     "filters": {"redact_secret_paths": {"()": "clinic.logging.RedactSecretPaths"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secret_paths"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The PDF libraries log each step and each glyph at INFO: letters would flood the log.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Shown on every page: the unit's name, and where to go in an emergency.

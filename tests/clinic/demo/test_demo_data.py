@@ -7,11 +7,11 @@ from django.core.management import CommandError, call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts.models import Role, User
-from clinic.demo.data import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+from clinic.demo.data import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_PATIENTS
 from clinic.demo.services import demo_load
 from clinic.directory.models import OpeningHours, Practitioner, Service, Site, Specialty
 from clinic.information.models import NewsItem, Story
-from clinic.records.models import Patient
+from clinic.records.models import Encounter, Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +127,28 @@ def test_demo_totp_code_matches_the_demo_staff_device(settings, capsys):
     code = capsys.readouterr().out.strip()
     device = TOTPDevice.objects.get(user__email="clinician@example.org")
     assert device.verify_token(code)
+
+
+def test_the_demo_clinical_record_is_a_classified_signed_consultation_with_a_letter():
+    """Oliver Example's made-up consultation: the core's own classification (focal cervical
+    dystonia, confirmed), the diagnosis with the core's codes, and the sent letter's PDF."""
+    demo_load()
+    oliver = Patient.objects.get(hospital_number=DEMO_PATIENTS[1][4])
+    [encounter] = Encounter.objects.filter(patient=oliver)
+    [review] = encounter.classification_reviews.all()
+    [diagnosis] = oliver.diagnoses.all()
+    [letter] = oliver.letters.all()
+
+    assert encounter.is_signed
+    assert (review.distribution, review.forms, review.decision) == (
+        "focal",
+        "cervical_dystonia",
+        "confirmed",
+    )
+    assert {code["code"] for code in diagnosis.codes} >= {"G24.3", "15802004"}
+    assert letter.is_sent
+    assert bytes(letter.pdf).startswith(b"%PDF-")
+    assert "Dr Gita Madeup" in letter.html
+    assert "Made-up demonstration record" in letter.html
+    # Nothing clinical for Patricia Demo: the browser journey records her first visit.
+    assert not Encounter.objects.filter(patient__hospital_number=DEMO_PATIENTS[0][4]).exists()

@@ -19,7 +19,11 @@ from clinic.records.access import AccessRefused
 from clinic.records.api import PatientDetailsInvalid
 from clinic.records.api import router as records_router
 from clinic.records.api_support import ApiProblem
+from clinic.records.document_api import router as document_router
 from clinic.records.encounter_api import router as encounter_router
+from clinic.records.findings_api import router as findings_router
+from clinic.records.letter_api import router as letter_router
+from clinic.records.record_api import router as record_router
 from clinic.records.services import PatientConflict
 from clinic.scheduling.api import BookingProblem
 from clinic.scheduling.api import router as scheduling_router
@@ -39,6 +43,10 @@ api.add_router("/", directory_router)
 api.add_router("/", records_router)
 api.add_router("/", scheduling_router)
 api.add_router("/", encounter_router)
+api.add_router("/", record_router)
+api.add_router("/", findings_router)
+api.add_router("/", document_router)
+api.add_router("/", letter_router)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:

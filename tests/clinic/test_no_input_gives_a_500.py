@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 
 import pytest
 from django.utils import timezone
@@ -14,7 +15,21 @@ from hypothesis import strategies as st
 
 from clinic.accounts.models import Role
 from clinic.enquiries.models import Enquiry
-from clinic.records.models import Addendum, Encounter, NextOfKin, Patient, PatientAlert
+from clinic.records.models import (
+    Addendum,
+    ClassificationReview,
+    Diagnosis,
+    DrugExposure,
+    Encounter,
+    Examination,
+    FamilyMember,
+    History,
+    Letter,
+    NextOfKin,
+    Patient,
+    PatientAlert,
+    RegionFinding,
+)
 from clinic.scheduling.models import (
     Appointment,
     OpenFollowUp,
@@ -22,6 +37,8 @@ from clinic.scheduling.models import (
     RecallContact,
     WaitlistEntry,
 )
+from dystonia.assessment import assess, assessment_document
+from dystonia.findings import findings_from_document
 from tests.clinic.scheduling.conftest import (  # the booking fixture
     calendar,  # noqa: F401
     next_weekday,
@@ -84,7 +101,32 @@ def _writes() -> tuple[int, ...]:
         OpenFollowUp.objects.count(),
         NextOfKin.objects.count(),
         PatientAlert.objects.count(),
+        History.objects.count(),
+        Examination.objects.count(),
+        RegionFinding.objects.count(),
+        ClassificationReview.objects.count(),
+        FamilyMember.objects.count(),
+        DrugExposure.objects.count(),
+        Diagnosis.objects.count(),
+        Letter.objects.count(),
     )
+
+
+# The clinical record's rows an API call may change, in full: a 4xx leaves them as they were.
+CLINICAL_TABLES = (
+    History,
+    Examination,
+    RegionFinding,
+    ClassificationReview,
+    FamilyMember,
+    DrugExposure,
+    Diagnosis,
+    Letter,
+)
+
+
+def _clinical_rows() -> list[list[dict]]:
+    return [list(model.objects.order_by("pk").values()) for model in CLINICAL_TABLES]
 
 
 def _post_is_safe(client, path: str, body: bytes) -> None:
@@ -309,6 +351,8 @@ def test_encounter_forms_never_fail_with_a_500(
         assert Encounter.objects.get(pk=encounter.pk).notes == notes_before
 
 
+RELATIVE_FIELDS = ["relationship", "condition", "has_dystonia", "age_at_onset_years", "notes"]
+DRUG_FIELDS = ["drug", "dopamine_receptor_blocker", "started_on", "stopped_on", "notes"]
 CLINICAL_API = {
     ("post", "/api/v1/patients/{patient}/encounters"): [
         "kind",
@@ -328,7 +372,120 @@ CLINICAL_API = {
         "email",
         "is_emergency_contact",
     ],
+    ("put", "/api/v1/encounters/{encounter}/history"): [
+        "presenting_complaint",
+        "age_at_onset_years",
+        "first_region",
+        "first_side",
+        "course",
+        "variability",
+        "triggers",
+        "updated_at",
+    ],
+    ("post", "/api/v1/patients/{patient}/relatives"): RELATIVE_FIELDS,
+    ("put", "/api/v1/relatives/{relative}"): RELATIVE_FIELDS,
+    ("post", "/api/v1/patients/{patient}/drugs"): DRUG_FIELDS,
+    ("put", "/api/v1/drugs/{drug}"): DRUG_FIELDS,
+    ("post", "/api/v1/drugs/{drug}/stop"): ["stopped_on"],
+    ("put", "/api/v1/encounters/{encounter}/examination"): [
+        "sites",
+        "associated_features",
+        "notes",
+        "updated_at",
+    ],
+    ("post", "/api/v1/classification-reviews/{review}/confirm"): [],
+    ("post", "/api/v1/classification-reviews/{review}/override"): [
+        "distribution",
+        "reason",
+        "statement",
+    ],
+    ("post", "/api/v1/patients/{patient}/diagnoses"): [
+        "from_review",
+        "kind",
+        "side",
+        "label",
+        "diagnosed_on",
+        "verification_status",
+        "encounter_id",
+    ],
+    ("post", "/api/v1/diagnoses/{diagnosis}/status"): [
+        "clinical_status",
+        "verification_status",
+        "resolved_on",
+    ],
+    ("post", "/api/v1/encounters/{signed}/letters"): ["to_gp", "to_referrer", "copy_to_patient"],
+    ("put", "/api/v1/letters/{letter}"): [
+        "to_gp",
+        "to_referrer",
+        "copy_to_patient",
+        "plan",
+        "comments",
+        "updated_at",
+    ],
+    ("post", "/api/v1/letters/{letter}/send"): ["updated_at"],
 }
+
+
+def _record_rows(calendar, clinician, encounter) -> dict[str, int]:  # noqa: F811 - the fixture
+    """One of each row the clinical endpoints name by id, made once per test: a relative, a
+    medicine, a classification review of the draft, a diagnosis, a signed encounter and a
+    draft letter about it (another if the one before was sent)."""
+    patient = calendar.patient
+    relative = FamilyMember.objects.first() or FamilyMember.objects.create(
+        patient=patient, relationship="mother", condition="Tremor", recorded_by=clinician
+    )
+    drug = DrugExposure.objects.first() or DrugExposure.objects.create(
+        patient=patient, drug="Levodopa", recorded_by=clinician
+    )
+    review = ClassificationReview.objects.first() or _review_of(encounter)
+    diagnosis = Diagnosis.objects.first() or Diagnosis.objects.create(
+        patient=patient,
+        kind="other",
+        label="Essential tremor",
+        diagnosed_on=date(2020, 1, 1),
+        recorded_by=clinician,
+    )
+    signed = Encounter.objects.filter(signed_at__isnull=False).first()
+    if signed is None:
+        now = timezone.now()
+        signed = Encounter.objects.create(
+            patient=patient,
+            kind="consultation",
+            clinician=clinician,
+            site=calendar.site,
+            started_at=now,
+            signed_at=now,
+            signed_by=clinician,
+        )
+    letter = Letter.objects.filter(status="draft").first() or Letter.objects.create(
+        encounter=signed,
+        patient=patient,
+        to_gp=False,
+        to_referrer=False,
+        copy_to_patient=True,
+        author=clinician,
+    )
+    return {
+        "relative": relative.pk,
+        "drug": drug.pk,
+        "review": review.pk,
+        "diagnosis": diagnosis.pk,
+        "signed": signed.pk,
+        "letter": letter.pk,
+    }
+
+
+def _review_of(encounter) -> ClassificationReview:
+    document = {"age_at_onset_years": 45, "regions": [{"region": "neck"}]}
+    assessment = assessment_document(assess(findings_from_document(document)))
+    return ClassificationReview.objects.create(
+        encounter=encounter,
+        findings=document,
+        assessment=assessment,
+        classification_version=assessment["classification_version"],
+        distribution=assessment["distribution"],
+        forms=" ".join(assessment["forms"]),
+    )
 
 
 @FUZZ
@@ -352,16 +509,19 @@ def test_the_clinical_api_never_fails_with_a_500(
         site=calendar.site,
         started_at=timezone.now(),
     )
+    ids = _record_rows(calendar, clinician, encounter)
     sign_in(client, clinician)
     body = data.draw(_bodies(CLINICAL_API[endpoint]))
     before = (Encounter.objects.count(), Addendum.objects.count(), _writes())
     notes_before = Encounter.objects.get(pk=encounter.pk).notes
+    rows_before = _clinical_rows()
 
-    url = path.format(patient=calendar.patient.pk, encounter=encounter.pk)
+    url = path.format(patient=calendar.patient.pk, encounter=encounter.pk, **ids)
     response = getattr(client, method)(url, body, content_type="application/json")
 
     assert response.status_code < 500, (url, body, response.content[:300])
     if response.status_code >= 400:
         assert (Encounter.objects.count(), Addendum.objects.count(), _writes()) == before
         assert Encounter.objects.get(pk=encounter.pk).notes == notes_before
+        assert _clinical_rows() == rows_before
         assert response["Content-Type"].startswith("application/json")

@@ -35,3 +35,19 @@ BURKE_1986: Final = "Burke RE et al. Neurology 1986;36:160 (trihexyphenidyl RCT)
 NEUROSURGERY_1994: Final = "Neurosurgery 1994;35:58 (PMID 7936153)"
 BNN_2016: Final = "Marion MH et al. Pract Neurol 2016;16:288 (BNN botulinum toxin guidance)"
 PROJECT_DECISION: Final = "Project decision, documented in docs/clinical-rules.md"
+EASL_NCC_SECONDARY: Final = (
+    "EASL Clinical Practice Guidelines: Wilson's disease (2012), non-caeruloplasmin copper, "
+    "via a secondary summary (droracle)"
+)
+IUPAC_COPPER_ATOMIC_WEIGHT: Final = (
+    "IUPAC standard atomic weight of copper, 63.546(3) (IUPAC 1997 table, reproduced in USP 28 "
+    "'Atomic weights')"
+)
+MEDTRONIC_3387_3389_IFU: Final = (
+    "Medtronic DBS Lead Kit 3387/3389 instructions for use (German edition), figure 23 "
+    "'Ladungsdichte bei verschiedenen Parametereinstellungen' (manualslib.de/manual/945548, p. 112)"
+)
+MEDTRONIC_DBS_WARNINGS: Final = (
+    "Medtronic DBS therapy labelling, warning 'Avoid excessive stimulation' "
+    "(manualslib.fr/manual/694203, p. 7)"
+)

@@ -1,20 +1,36 @@
 """No input a client can send gives a 500 (DESIGN.md): generated JSON bodies, broken JSON and
-generated query strings against every API endpoint, as the role that may use it. Whatever
-comes back is a 2xx or a 4xx, and a 4xx writes nothing."""
+generated query strings against every API endpoint, and generated posts against the pages'
+forms, as the role that may use them. Whatever comes back is a 2xx, a redirect or a 4xx, and
+a 4xx writes nothing."""
 
 from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
 import pytest
+from django import forms as django_forms
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic.accounts.models import Role
 from clinic.enquiries.models import Enquiry
+from clinic.records.classification import refresh_review
+from clinic.records.diagnosis_forms import (
+    DiagnosisStatusForm,
+    FromReviewForm,
+    HemifacialSpasmForm,
+    OtherDiagnosisForm,
+    TimelineFilterForm,
+)
+from clinic.records.examination import SITES
+from clinic.records.examination_forms import DecisionForm, ExaminationForm
+from clinic.records.history_forms import DrugForm, DrugStopForm, HistoryForm, RelativeForm
+from clinic.records.letter_forms import LetterAddressingForm, LetterEditForm, LetterSendForm
+from clinic.records.merge_forms import MergeForm
 from clinic.records.models import (
     Addendum,
     ClassificationReview,
@@ -29,7 +45,9 @@ from clinic.records.models import (
     Patient,
     PatientAlert,
     RegionFinding,
+    ReviewDecision,
 )
+from clinic.scheduling.availability import local_today
 from clinic.scheduling.models import (
     Appointment,
     OpenFollowUp,
@@ -39,6 +57,7 @@ from clinic.scheduling.models import (
 )
 from dystonia.assessment import assess, assessment_document
 from dystonia.findings import findings_from_document
+from tests import factories
 from tests.clinic.scheduling.conftest import (  # the booking fixture
     calendar,  # noqa: F401
     next_weekday,
@@ -525,3 +544,362 @@ def test_the_clinical_api_never_fails_with_a_500(
         assert Encounter.objects.get(pk=encounter.pk).notes == notes_before
         assert _clinical_rows() == rows_before
         assert response["Content-Type"].startswith("application/json")
+
+
+# --- The clinical record's pages: the HTML forms, posted as a browser would -----------------
+# Each post starts from values the page itself would send, then breaks a few fields (missing,
+# or one of the values below), so that most posts get past the form into the service's rules.
+
+TOMORROW = local_today() + timedelta(days=1)
+# Placeholders, replaced before posting: by the version of the row the form is about (its
+# updated_at, as the page carries it), or by the two records a merge is about.
+CURRENT, KEEP, DUPLICATE = "<current>", "<keep>", "<duplicate>"
+NASTY = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\x01\x08\x0b\x1b[2J\x7f",
+    "\r\n\t",
+    "\u202e\ufeff\u200b",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "{{ request }}{% debug %}",
+    "' OR 1=1 --",
+    "x" * 10_001,
+    "é" * 5_001,
+    "-1",
+    "-0",
+    "1.5",
+    "1e309",
+    "NaN",
+    "-99999999999",
+    "9" * 30,
+    "9" * 5_000,
+    "2026-02-30",
+    "31/02/2026",
+    "0000-00-00",
+    "0001-01-01",
+    "01/01/0001",
+    "9999-12-31",
+    "31/12/9999",
+    "1899-12-31",
+    TOMORROW.isoformat(),
+    TOMORROW.strftime("%d/%m/%Y"),
+    "2026-12-01T09:00:00",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "2020-01-01T00:00:00+00:00",
+    "on",
+    "false",
+    "new",
+    CURRENT,
+    KEEP,
+    DUPLICATE,
+]
+PAGE_VALUE = st.text(max_size=300) | st.sampled_from(NASTY)
+# A list posts the field several times (as a multiple choice does).
+PAGE_VALUES = PAGE_VALUE | st.lists(PAGE_VALUE, max_size=3)
+PAGE_TABLES = (*CLINICAL_TABLES, Encounter, Addendum, Patient)
+OTHER_TABLES = (
+    Appointment,
+    Enquiry,
+    WaitlistEntry,
+    Recall,
+    RecallContact,
+    OpenFollowUp,
+    NextOfKin,
+    PatientAlert,
+)
+# Each post renders a whole page: half the examples keep the file under a minute
+# (FUZZ_EXAMPLES raises both).
+PAGE_FUZZ = settings(FUZZ, max_examples=max(10, FUZZ.max_examples // 2))
+Strategies = dict[str, st.SearchStrategy[object]]
+
+
+# What the page sends for fields of these kinds (and a blank one when it is optional).
+USUAL: list[tuple[type[django_forms.Field], list[str]]] = [
+    (django_forms.BooleanField, ["on", ""]),
+    (django_forms.DateField, ["2021-06-01", "01/06/2021"]),
+    (django_forms.IntegerField, ["30", "0"]),
+]
+
+
+def _usual(field: django_forms.Field) -> st.SearchStrategy[object]:
+    """What the page sends for a field: a choice it offers, a tick, a date, some words."""
+    blank = [] if field.required else [""]
+    if isinstance(field, django_forms.MultipleChoiceField):
+        offered = [str(value) for value, _ in field.choices]
+        return st.lists(st.sampled_from(offered), unique=True, max_size=3)
+    if isinstance(field, django_forms.ChoiceField):
+        return st.sampled_from([*(str(value) for value, _ in field.choices if value), *blank])
+    for kind, values in USUAL:
+        if isinstance(field, kind):
+            return st.sampled_from([*values, *blank])
+    if isinstance(field.widget, django_forms.HiddenInput):
+        return st.just(CURRENT)
+    return st.sampled_from(["Written in plain words.", *blank])
+
+
+def _fields(form: django_forms.Form | None, **others: st.SearchStrategy[object]) -> Strategies:
+    """The form's fields as the page sends them, with ``others`` added or instead."""
+    usual = {name: _usual(field) for name, field in form.fields.items()} if form else {}
+    return usual | others
+
+
+def _form_data(data: st.DataObject, fields: Strategies, placeholders: dict[str, str]) -> dict:
+    """The usual values with up to three fields missing or bad, placeholders replaced."""
+    posted = {name: data.draw(strategy) for name, strategy in fields.items()}
+    some = st.lists(st.sampled_from(sorted(fields)), max_size=3, unique=True)
+    for name in data.draw(some) if fields else []:
+        value = data.draw(st.none() | PAGE_VALUES)
+        if value is None:
+            del posted[name]
+        else:
+            posted[name] = value
+
+    def placed(value: object) -> object:
+        if isinstance(value, list):
+            return [placed(item) for item in value]
+        return placeholders.get(value, value) if isinstance(value, str) else value
+
+    return {name: placed(value) for name, value in posted.items()}
+
+
+def _page_state() -> tuple[list[int], list[list[dict]]]:
+    """How many rows the clinic's other tables hold, and every row of PAGE_TABLES."""
+    others = [model.objects.count() for model in OTHER_TABLES]
+    return others, [list(model.objects.order_by("pk").values()) for model in PAGE_TABLES]
+
+
+def _page_is_safe(client, method: str, url: str, form: dict) -> None:
+    """No 500; a refusal (and any GET) writes nothing: every clinical row, encounter and patient
+    is as it was, and no row was added anywhere else the clinic counts."""
+    before = _page_state()
+
+    response = getattr(client, method)(url, form)
+
+    shown = {name: repr(value)[:80] for name, value in form.items()}
+    assert response.status_code < 500, (method, url, shown)
+    if response.status_code >= 400 or method == "get":
+        assert _page_state() == before, (method, url, shown)
+
+
+def _draft(calendar, clinician) -> Encounter:  # noqa: F811 - the fixture
+    return Encounter.objects.filter(signed_at__isnull=True).first() or Encounter.objects.create(
+        patient=calendar.patient,
+        kind="consultation",
+        clinician=clinician,
+        site=calendar.site,
+        started_at=timezone.now(),
+    )
+
+
+def _version(row: History | Examination | Letter | None, none: str) -> str:
+    return row.updated_at.isoformat() if row is not None else none
+
+
+HISTORY_PAGES = {
+    # A side only for a limb: mostly none, so that most posts can be saved.
+    ("post", "/records/encounters/{encounter}/history/"): _fields(
+        HistoryForm(), first_side=st.sampled_from(["", "", "", "left", "right"])
+    ),
+    ("post", "/records/patients/{patient}/relatives/new/"): _fields(RelativeForm()),
+    ("post", "/records/relatives/{relative}/edit/"): _fields(RelativeForm()),
+    ("post", "/records/relatives/{relative}/remove/"): _fields(None, confirm=PAGE_VALUES),
+    ("post", "/records/patients/{patient}/drugs/new/"): _fields(DrugForm()),
+    ("post", "/records/drugs/{drug}/edit/"): _fields(DrugForm()),
+    ("post", "/records/drugs/{drug}/stop/"): _fields(DrugStopForm()),
+    ("post", "/records/drugs/{drug}/remove/"): _fields(None, confirm=PAGE_VALUES),
+}
+
+
+@PAGE_FUZZ
+@given(endpoint=st.sampled_from(sorted(HISTORY_PAGES)), data=st.data())
+def test_the_history_pages_never_fail_with_a_500(
+    client,
+    staff,
+    calendar,  # noqa: F811 - the fixture imported above
+    endpoint,
+    data,
+):
+    """The encounter's history and the family and drug history, posted by the clinician who
+    owns the draft (after two-factor)."""
+    method, path = endpoint
+    clinician = staff[Role.CLINICIAN]
+    encounter = _draft(calendar, clinician)
+    ids = _record_rows(calendar, clinician, encounter)
+    sign_in(client, clinician)
+    current = _version(History.objects.filter(encounter=encounter).first(), "")
+    form = _form_data(data, HISTORY_PAGES[endpoint], {CURRENT: current})
+
+    url = path.format(patient=calendar.patient.pk, encounter=encounter.pk, **ids)
+    _page_is_safe(client, method, url, form)
+
+
+# A site's details count only when it is ticked: they are left empty unless broken.
+NO_DETAILS = {
+    f"{site.key}_{name}": st.just("")
+    for site in SITES
+    for name in ("posture", "movement", "tremor", "task_specific")
+}
+EXAMINATION_PAGES = {
+    ("post", "/records/encounters/{encounter}/examination/"): _fields(
+        ExaminationForm(), **NO_DETAILS
+    ),
+    ("post", "/records/classification-reviews/{review}/decide/"): _fields(DecisionForm()),
+}
+
+
+@PAGE_FUZZ
+@given(endpoint=st.sampled_from(sorted(EXAMINATION_PAGES)), data=st.data())
+def test_the_examination_pages_never_fail_with_a_500(
+    client,
+    staff,
+    calendar,  # noqa: F811 - the fixture imported above
+    endpoint,
+    data,
+):
+    """The examination form and the decision on its classification (confirm or override),
+    posted by the clinician who owns the draft."""
+    method, path = endpoint
+    clinician = staff[Role.CLINICIAN]
+    encounter = _draft(calendar, clinician)
+    # Findings that can be classified (an age at onset, an involved region), so the draft
+    # has a current classification to decide; one the page's saves may then replace.
+    History.objects.get_or_create(encounter=encounter, defaults={"age_at_onset_years": 45})
+    if not Examination.objects.filter(encounter=encounter).exists():
+        saved = Examination.objects.create(encounter=encounter)
+        RegionFinding.objects.create(examination=saved, region="neck")
+    review = refresh_review(encounter) or _review_of(encounter)
+    sign_in(client, clinician)
+    current = _version(Examination.objects.filter(encounter=encounter).first(), "new")
+    form = _form_data(data, EXAMINATION_PAGES[endpoint], {CURRENT: current})
+
+    url = path.format(encounter=encounter.pk, review=review.pk)
+    _page_is_safe(client, method, url, form)
+
+
+DIAGNOSIS_PAGES = {
+    ("post", "/records/patients/{patient}/diagnoses/hemifacial-spasm/new/"): _fields(
+        HemifacialSpasmForm()
+    ),
+    ("post", "/records/patients/{patient}/diagnoses/other/new/"): _fields(OtherDiagnosisForm()),
+    ("post", "/records/classification-reviews/{decided}/add-to-problem-list/"): _fields(
+        FromReviewForm(encounter_day=date(2021, 6, 1))
+    ),
+    ("post", "/records/diagnoses/{diagnosis}/"): _fields(DiagnosisStatusForm()),
+    ("get", "/records/patients/{patient}/timeline/"): _fields(TimelineFilterForm()),
+}
+
+
+@PAGE_FUZZ
+@given(endpoint=st.sampled_from(sorted(DIAGNOSIS_PAGES)), data=st.data())
+def test_the_problem_list_pages_never_fail_with_a_500(
+    client,
+    staff,
+    calendar,  # noqa: F811 - the fixture imported above
+    endpoint,
+    data,
+):
+    """The problem list (hemifacial spasm, another diagnosis, a decided classification, a
+    diagnosis's status) and the timeline's filter, as a clinician."""
+    method, path = endpoint
+    clinician = staff[Role.CLINICIAN]
+    ids = _record_rows(calendar, clinician, _draft(calendar, clinician))
+    signed = Encounter.objects.get(pk=ids["signed"])
+    decided = ClassificationReview.objects.filter(encounter=signed).first()
+    if decided is None:
+        decided = _review_of(signed)
+        decided.decision = ReviewDecision.CONFIRMED
+        decided.decided_by = clinician
+        decided.decided_at = timezone.now()
+        decided.save()
+    sign_in(client, clinician)
+    form = _form_data(data, DIAGNOSIS_PAGES[endpoint], {})
+
+    url = path.format(patient=calendar.patient.pk, decided=decided.pk, **ids)
+    _page_is_safe(client, method, url, form)
+
+
+LETTER_PAGES = {
+    ("post", "/records/encounters/{signed}/letters/new/"): _fields(LetterAddressingForm()),
+    # A draft encounter: no letter yet (409).
+    ("post", "/records/encounters/{encounter}/letters/new/"): _fields(LetterAddressingForm()),
+    ("post", "/records/letters/{letter}/"): _fields(
+        LetterEditForm(), then=st.sampled_from(["", "send"])
+    ),
+    ("post", "/records/letters/{letter}/send/"): _fields(LetterSendForm()),
+}
+
+
+@PAGE_FUZZ
+@given(endpoint=st.sampled_from(sorted(LETTER_PAGES)), data=st.data())
+def test_the_letter_pages_never_fail_with_a_500(
+    client,
+    staff,
+    calendar,  # noqa: F811 - the fixture imported above
+    endpoint,
+    data,
+):
+    """Starting a letter, editing the draft and sending it, as its author."""
+    method, path = endpoint
+    clinician = staff[Role.CLINICIAN]
+    encounter = _draft(calendar, clinician)
+    ids = _record_rows(calendar, clinician, encounter)
+    # Someone each addressee can be: a GP and a referrer on the record.
+    Patient.objects.filter(pk=calendar.patient.pk).update(
+        gp_name="Dr Ada Example",
+        gp_practice="Example Surgery",
+        gp_address="1 Example Road, Exampletown",
+        referrer_name="Dr Ben Example",
+        referrer_organisation="Example Hospital",
+        referrer_address="2 Example Road, Exampletown",
+    )
+    sign_in(client, clinician)
+    current = _version(Letter.objects.get(pk=ids["letter"]), "")
+    form = _form_data(data, LETTER_PAGES[endpoint], {CURRENT: current})
+
+    url = path.format(encounter=encounter.pk, **ids)
+    _page_is_safe(client, method, url, form)
+
+
+# The merge pages name the two records by hospital number (the form) or by id (the query).
+MERGE_PAGES = {
+    ("post", "/records/merge/"): _fields(
+        None, keep_number=st.just(KEEP), duplicate_number=st.just(DUPLICATE)
+    ),
+    ("post", "/records/merge/compare/"): _fields(MergeForm()),
+    ("get", "/records/merge/compare/"): {},
+    ("get", "/records/merge/done/"): {},
+}
+MERGE_QUERY = st.sampled_from(NASTY) | st.text(max_size=30)
+
+
+def _merge_pair() -> tuple[Patient, Patient]:
+    """Two records of one person, neither merged yet (a new duplicate after each merge)."""
+    pair = list(
+        Patient.objects.filter(family_name="Twice", merged_into__isnull=True).order_by("pk")[:2]
+    )
+    while len(pair) < 2:
+        pair.append(factories.patient(family_name="Twice", date_of_birth=date(1980, 5, 1)))
+    return pair[0], pair[1]
+
+
+@PAGE_FUZZ
+@given(endpoint=st.sampled_from(sorted(MERGE_PAGES)), data=st.data())
+def test_the_merge_pages_never_fail_with_a_500(client, staff, endpoint, data):
+    """Choosing two records, comparing and merging them, and the result, as an administrator
+    (after two-factor)."""
+    method, path = endpoint
+    first, second = _merge_pair()
+    sign_in(client, staff[Role.ADMIN])
+    ids = {KEEP: str(first.pk), DUPLICATE: str(second.pk)}
+    numbers = {KEEP: first.hospital_number, DUPLICATE: second.hospital_number}
+    form = _form_data(data, MERGE_PAGES[endpoint], numbers)
+    keep = data.draw(st.just(KEEP) | MERGE_QUERY)
+    duplicate = data.draw(st.just(DUPLICATE) | MERGE_QUERY)
+    query = urlencode({"keep": ids.get(keep, keep), "duplicate": ids.get(duplicate, duplicate)})
+
+    url = path if path == "/records/merge/" else f"{path}?{query}"
+    _page_is_safe(client, method, url, form)

@@ -15,6 +15,7 @@ from clinic.audit.services import AuditContext
 from clinic.records import alerts
 from clinic.records.access import AccessRefused
 from clinic.records.alert_forms import AlertForm
+from clinic.records.merged import RecordMerged
 from clinic.records.models import PatientAlert
 
 ADDED = "Alert recorded: {alert}."
@@ -36,6 +37,7 @@ def alert_add(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise error.page_error() from None
     kinds = alerts.kinds_for(request.user, patient)
     form = AlertForm(request.POST if request.method == "POST" else None, kinds=kinds)
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
             alert = alerts.alert_add(
@@ -48,11 +50,13 @@ def alert_add(request: HttpRequest, patient_id: int) -> HttpResponse:
             raise error.page_error() from None
         except alerts.AlertRefused as problem:
             form.add_error(problem.field or None, problem.message)
+        except RecordMerged as refusal:
+            form.add_error(None, refusal.message)
+            status = refusal.status
         else:
             messages.success(request, ADDED.format(alert=alert))
             return redirect("records:patient-detail", patient_id=patient.pk)
     page = {"form": form, "patient": patient}
-    status = 400 if form.is_bound else 200
     return render(request, "records/alert_form.html", page, status=status)
 
 
@@ -71,7 +75,7 @@ def alert_end(request: HttpRequest, alert_id: int) -> HttpResponse:
             alerts.alert_end(context=context, alert_id=alert.pk)
         except AccessRefused as error:
             raise error.page_error() from None
-        except alerts.AlertRefused as problem:
+        except (alerts.AlertRefused, RecordMerged) as problem:
             refusal = problem.message
             alert.refresh_from_db()
         else:

@@ -7,7 +7,8 @@ Allergies and the clinical alerts (anticoagulated, pregnant, neuromuscular junct
 are clinical facts: only clinicians add or end them. Reception add and end the practical ones
 (needs a hoist, other). Patients write none; they tell the unit. An alert is never deleted:
 ending it keeps it, with who ended it and when. Audit entries name the kind, never the
-detail: administrators read the trail and see no clinical data.
+detail: administrators read the trail and see no clinical data. A merged duplicate record's
+alerts are not written (merged.RecordMerged, 409, audited).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from clinic.records.access import (
     refusal_reveals,
 )
 from clinic.records.duplicates import fold_name
+from clinic.records.merged import lock_unmerged, refusal_audited, refuse_if_merged
 from clinic.records.models import AlertKind, Patient, PatientAlert
 
 CLINICAL_KINDS = frozenset(
@@ -48,6 +50,7 @@ ALREADY_ACTIVE = "The patient already has this alert."
 ALREADY_ENDED = "This alert has already ended."
 
 _audit = partial(audit_object, object_type="patient_alert")
+_refusal_audited = partial(refusal_audited, object_type="patient_alert")
 
 
 class AlertRefused(Exception):  # noqa: N818 - reads as the event
@@ -202,7 +205,8 @@ def _clean_detail(kind: str, detail: str) -> str:
 
 def alert_add(*, context: AuditContext, patient_id: int, kind: str, detail: str) -> PatientAlert:
     """Record an alert (clinicians any kind; reception the practical ones). Raises
-    AccessRefused (audited) or AlertRefused (bad input, or the same alert already active)."""
+    AccessRefused or RecordMerged (audited), or AlertRefused (bad input, or the same alert
+    already active)."""
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         raise _refused(context, AuditAction.CREATE, None, f"no such patient {patient_id}")
@@ -211,32 +215,37 @@ def alert_add(*, context: AuditContext, patient_id: int, kind: str, detail: str)
         raise _refused(
             context, AuditAction.CREATE, patient, f"create refused: {_audited_kind(kind)}"[:80]
         )
-    detail = _clean_detail(kind, detail)
-    with transaction.atomic():
-        # The patient's row lock makes "already active" hold against a second click.
-        Patient.objects.select_for_update().filter(pk=patient.pk).first()
-        active = PatientAlert.objects.filter(patient=patient, kind=kind, ended_at__isnull=True)
-        if any(fold_name(other.detail) == fold_name(detail) for other in active):
-            raise AlertRefused(ALREADY_ACTIVE, field="kind" if not detail else "detail")
-        alert = PatientAlert.objects.create(
-            patient=patient, kind=kind, detail=detail, recorded_by=actor
-        )
-        _audit(context, AuditAction.CREATE, alert, patient, f"added: {_audited_kind(kind)}")
+    with _refusal_audited(context, AuditAction.CREATE, None, patient):
+        refuse_if_merged(patient)
+        detail = _clean_detail(kind, detail)
+        with transaction.atomic():
+            # The patient's row lock makes "already active" hold against a second click.
+            lock_unmerged(patient.pk)
+            active = PatientAlert.objects.filter(patient=patient, kind=kind, ended_at__isnull=True)
+            if any(fold_name(other.detail) == fold_name(detail) for other in active):
+                raise AlertRefused(ALREADY_ACTIVE, field="kind" if not detail else "detail")
+            alert = PatientAlert.objects.create(
+                patient=patient, kind=kind, detail=detail, recorded_by=actor
+            )
+            _audit(context, AuditAction.CREATE, alert, patient, f"added: {_audited_kind(kind)}")
     return alert
 
 
 def alert_end(*, context: AuditContext, alert_id: int) -> PatientAlert:
     """End an active alert, recording who and when (the same people who may add its kind).
-    Raises AccessRefused (audited) or AlertRefused when it has already ended."""
+    Raises AccessRefused or RecordMerged (audited), or AlertRefused when it has already
+    ended."""
     found = _alert(context, alert_id)
-    with transaction.atomic():
-        alert = PatientAlert.objects.select_for_update().get(pk=found.pk)
-        if alert.ended_at is not None:
-            raise AlertRefused(ALREADY_ENDED)
-        alert.ended_at = timezone.now()
-        alert.ended_by = context.actor
-        alert.save(update_fields=["ended_at", "ended_by"])
-        _audit(
-            context, AuditAction.UPDATE, alert, found.patient, f"ended: {_audited_kind(alert.kind)}"
-        )
+    with _refusal_audited(context, AuditAction.UPDATE, found, found.patient):
+        refuse_if_merged(found.patient)
+        with transaction.atomic():
+            lock_unmerged(found.patient_id)
+            alert = PatientAlert.objects.select_for_update().get(pk=found.pk)
+            if alert.ended_at is not None:
+                raise AlertRefused(ALREADY_ENDED)
+            alert.ended_at = timezone.now()
+            alert.ended_by = context.actor
+            alert.save(update_fields=["ended_at", "ended_by"])
+            kind = _audited_kind(alert.kind)
+            _audit(context, AuditAction.UPDATE, alert, found.patient, f"ended: {kind}")
     return alert

@@ -25,6 +25,8 @@ from clinic.records import alerts
 from clinic.records import selectors as records_selectors
 from clinic.records.access import AccessRefused
 from clinic.records.encounters import EncounterNotFound, EncounterRefused
+from clinic.records.locks import BUSY, lock_error
+from clinic.records.merged import RecordMerged, merged_into
 from clinic.scheduling.idempotency import IdempotencyProblem, Outcome, fingerprint, run_once
 from clinic.scheduling.services import is_lock_error
 
@@ -34,7 +36,6 @@ MAX_ID = 2**63 - 1
 NOT_FOUND = "Not found."
 NO_ACCESS = "You do not have access to this."
 INVALID = "Invalid request parameters."
-BUSY = "Someone else is changing this record; try again in a moment."
 ISO_DATETIME = "use an ISO 8601 date and time with its offset, such as 2026-03-31T14:30:00+01:00"
 # A service's field name as the API spells it, where the two differ.
 FIELD_NAMES = {"site": "site_id", "appointment": "appointment_id"}
@@ -76,7 +77,9 @@ class ErrorOut(Schema):
 def problem_for(error: Exception, *, fields: Mapping[str, str] = FIELD_NAMES) -> ApiProblem:
     """The API's answer to a service's refusal. AccessRefused: 403 for staff, 404 where even
     existence is hidden; not found: 404; otherwise any refusal with ``message``, ``field``
-    and ``status`` (the services' pattern: 400 bad input, answered 422 here; 403; 409)."""
+    and ``status`` (the services' pattern: 400 bad input, answered 422 here; 403; 409). A
+    refusal because the record was merged (records/merged.py) names the record kept in a
+    top-level ``merged_into``: its id."""
     if isinstance(error, AccessRefused):
         return ApiProblem(403, NO_ACCESS) if error.reveal else ApiProblem(404, NOT_FOUND)
     if isinstance(error, EncounterNotFound | records_selectors.PatientNotFound):
@@ -88,7 +91,8 @@ def problem_for(error: Exception, *, fields: Mapping[str, str] = FIELD_NAMES) ->
         status = 409
     status = 422 if status == 400 else status
     errors = [(fields.get(field, field), "body", message)] if field else []
-    return ApiProblem(status, message, errors)
+    kept = merged_into(error)
+    return ApiProblem(status, message, errors, {"merged_into": kept} if kept else None)
 
 
 ANSWERED: tuple[type[Exception], ...] = (
@@ -97,6 +101,7 @@ ANSWERED: tuple[type[Exception], ...] = (
     records_selectors.PatientNotFound,
     EncounterRefused,
     alerts.AlertRefused,
+    RecordMerged,
 )
 
 
@@ -104,11 +109,16 @@ ANSWERED: tuple[type[Exception], ...] = (
 def answered(*also: type[Exception], fields: Mapping[str, str] = FIELD_NAMES) -> Iterator[None]:
     """Raise the services' refusals in the block (those in ANSWERED, and ``also``, such as
     another service's XRefused with message/field/status) as ApiProblem; ``fields`` renames
-    a service's field to the API's parameter. The services audited them already."""
+    a service's field to the API's parameter. The services audited them already. A lock
+    error a service did not refuse itself (records/locks.py) is busy too: 409, not 500."""
     try:
         yield
     except (*ANSWERED, *also) as error:
         raise problem_for(error, fields=fields) from None
+    except OperationalError as error:
+        if not lock_error(error):
+            raise
+        raise ApiProblem(409, BUSY) from None
 
 
 def _json(status: int, body: dict[str, Any]) -> HttpResponse:

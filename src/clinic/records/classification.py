@@ -7,7 +7,9 @@ Every save of the history or examination of a draft calls :func:`refresh_review`
 new pending review is added with ``dystonia.assessment.assess()``'s document. The newest review
 of an encounter is current. Only the encounter's author decides it, while it is a draft, and
 only the review they were shown (a stale id is refused, 409). A draft whose current findings
-are classified cannot be signed until the classification is confirmed or overridden.
+are classified cannot be signed until the classification is confirmed or overridden. When the
+findings can no longer be classified, a decision on earlier ones is set aside by a newer
+pending copy (it is kept, never deleted), and a decided review left over is refused at signing.
 
 No classification rule lives here: the core decides (src/dystonia); this module only gathers
 its input and keeps its output (docs/clinical-record.md).
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -34,6 +37,7 @@ from clinic.records.encounters import (
     EncounterRefused,
     check_clinician,
 )
+from clinic.records.locks import busy_as
 from clinic.records.models import (
     ClassificationReview,
     DrugExposure,
@@ -62,6 +66,11 @@ UNREADABLE = (
     "them again to see the classification."
 )
 PENDING_AT_SIGNING = "Confirm or override the classification before signing."
+NO_FINDINGS_AT_SIGNING = (
+    "The examination no longer has findings to classify; the classification decided earlier "
+    "no longer applies. Save the examination again to set it aside (or record the findings "
+    "and decide their classification), then sign."
+)
 STALE_REVIEW = (
     "The classification changed since this page was shown (the history or examination was "
     "saved again), so nothing was decided. Review the new classification, then decide."
@@ -111,8 +120,8 @@ class RecordInputs:
 
 def record_inputs(encounter: Encounter) -> RecordInputs:
     """The encounter's history and examination (with its regions), and whether a relative has
-    dystonia or a dopamine-receptor blocker is in the drug history. Read fresh, never from a
-    cached relation, because a write may have just changed them."""
+    dystonia or a dopamine-receptor blocker was started before onset (or when is unknown).
+    Read fresh, never from a cached relation, because a write may have just changed them."""
     history = History.objects.filter(encounter_id=encounter.pk).first()
     examination = Examination.objects.filter(encounter_id=encounter.pk).first()
     regions = (
@@ -121,6 +130,8 @@ def record_inputs(encounter: Encounter) -> RecordInputs:
         else []
     )
     patient_id = encounter.patient_id
+    onset = history.age_at_onset_years if history is not None else None
+    blockers = DrugExposure.objects.filter(patient_id=patient_id, dopamine_receptor_blocker=True)
     return RecordInputs(
         history=history,
         examination=examination,
@@ -128,10 +139,29 @@ def record_inputs(encounter: Encounter) -> RecordInputs:
         family_history=FamilyMember.objects.filter(
             patient_id=patient_id, has_dystonia=True
         ).exists(),
-        drug_exposure=DrugExposure.objects.filter(
-            patient_id=patient_id, dopamine_receptor_blocker=True
-        ).exists(),
+        drug_exposure=any(
+            _possibly_before_onset(started_on, born=born, age_at_onset_years=onset)
+            for started_on, born in blockers.values_list("started_on", "patient__date_of_birth")
+        ),
     )
+
+
+def _completed_years(born: date, on: date) -> int:
+    # history.completed_years: repeated because history.py calls into this module.
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _possibly_before_onset(
+    started_on: date | None, *, born: date, age_at_onset_years: int | None
+) -> bool:
+    """Whether a dopamine-receptor blocker started on ``started_on`` may have been taken
+    before the dystonia began, which is what the core's ``drug_exposure`` means (findings
+    schema). The age at onset is in whole years, so the onset may lie anywhere in that year
+    of life: a start before the next birthday counts. An unknown start or onset counts: the
+    drug cannot be ruled out as the cause."""
+    if started_on is None or age_at_onset_years is None:
+        return True
+    return _completed_years(born, started_on) <= age_at_onset_years
 
 
 def _strings(value: object) -> list[str]:
@@ -217,6 +247,8 @@ def refresh_review(
         return current
     document = findings_document(encounter)
     if document is None:
+        if current is not None and current.decision != ReviewDecision.PENDING:
+            _set_aside(encounter, current, context)
         return None
     if current is not None and current.findings == document:
         return current
@@ -233,6 +265,31 @@ def refresh_review(
         detail = f"classification review {review.pk} made for encounter {encounter.pk} (pending)"
         _audit_review(context, AuditAction.CREATE, review, encounter.patient, detail)
     return review
+
+
+def _set_aside(
+    encounter: Encounter, decided: ClassificationReview, context: AuditContext | None
+) -> None:
+    """The findings can no longer be classified (every site cleared, or the age at onset
+    removed), so the decision on them no longer applies: a pending copy of the decided review
+    becomes the newest, so no letter, problem list offer or signing treats the decision as
+    this encounter's, while the decided review itself is kept (reviews are history). Marking
+    the same findings again asks for a decision again."""
+    review = ClassificationReview.objects.create(
+        encounter=encounter,
+        findings=decided.findings,
+        assessment=decided.assessment,
+        classification_version=decided.classification_version,
+        distribution=decided.distribution,
+        forms=decided.forms,
+    )
+    if context is not None:
+        detail = (
+            f"classification review {review.pk} made for encounter {encounter.pk} (pending): "
+            f"the findings can no longer be classified, so review {decided.pk}'s "
+            f"{decided.decision} decision no longer applies"
+        )
+        _audit_review(context, AuditAction.CREATE, review, encounter.patient, detail)
 
 
 def refresh_reviews_for_patient(patient: Patient, *, context: AuditContext | None = None) -> None:
@@ -252,11 +309,17 @@ def refresh_reviews_for_patient(patient: Patient, *, context: AuditContext | Non
 
 def classification_blocks_signing(encounter: Encounter) -> bool:
     """True when the encounter's current findings are classified and the clinician has not
-    decided that classification (pending, or made from findings since changed)."""
+    decided that classification (pending, or made from findings since changed). Call under
+    the encounter's row lock. Raises ClassificationRefused (409, NO_FINDINGS_AT_SIGNING) when
+    the current review is decided but the findings can no longer be classified and were not
+    refreshed since: signing would keep a classification of findings the record no longer
+    holds."""
     document = findings_document(encounter)
-    if document is None:
-        return False
     review = current_review(encounter.pk)
+    if document is None:
+        if review is not None and review.decision != ReviewDecision.PENDING:
+            raise ClassificationRefused(NO_FINDINGS_AT_SIGNING, status=409)
+        return False
     return (
         review is None or review.findings != document or review.decision == ReviewDecision.PENDING
     )
@@ -312,9 +375,11 @@ def _override(distribution: object, statement: object, reason: object) -> Decisi
 def _refusals_audited(
     context: AuditContext, review: ClassificationReview, patient: Patient
 ) -> Iterator[None]:
-    """Audit a refusal raised in the block (outside the transaction it rolls back)."""
+    """Audit a refusal raised in the block (outside the transaction it rolls back), a lock
+    error refused as busy (409) included."""
     try:
-        yield
+        with busy_as(ClassificationRefused):
+            yield
     except EncounterRefused as refusal:
         detail = f"classification decision refused: {refusal.message}"
         _audit_review(context, AuditAction.UPDATE, review, patient, detail, allowed=False)

@@ -14,6 +14,7 @@ from clinic.audit.services import AuditContext
 from clinic.records import contacts
 from clinic.records.access import AccessRefused
 from clinic.records.contact_forms import NextOfKinForm
+from clinic.records.merged import RecordMerged
 from clinic.records.models import NextOfKin, Patient
 
 ADDED = "Next of kin added."
@@ -47,6 +48,7 @@ def next_of_kin_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Add a next of kin to a patient's record."""
     patient = _patient(request, patient_id)
     form = NextOfKinForm(request.POST if request.method == "POST" else None)
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
             contacts.next_of_kin_add(
@@ -54,10 +56,13 @@ def next_of_kin_add(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
         except AccessRefused as error:
             raise error.page_error() from None
-        messages.success(request, ADDED)
-        return redirect("records:patient-detail", patient_id=patient.pk)
+        except RecordMerged as refusal:
+            form.add_error(None, refusal.message)
+            status = refusal.status
+        else:
+            messages.success(request, ADDED)
+            return redirect("records:patient-detail", patient_id=patient.pk)
     page = {"form": form, "patient": patient, "kin": None}
-    status = 400 if form.is_bound else 200
     return render(request, "records/next_of_kin_form.html", page, status=status)
 
 
@@ -68,6 +73,7 @@ def next_of_kin_edit(request: HttpRequest, next_of_kin_id: int) -> HttpResponse:
     kin = _next_of_kin(request, next_of_kin_id)
     patient = kin.patient
     form = NextOfKinForm(request.POST if request.method == "POST" else None, instance=kin)
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
             contacts.next_of_kin_update(
@@ -75,10 +81,13 @@ def next_of_kin_edit(request: HttpRequest, next_of_kin_id: int) -> HttpResponse:
             )
         except AccessRefused as error:
             raise error.page_error() from None
-        messages.success(request, CHANGED)
-        return redirect("records:patient-detail", patient_id=patient.pk)
+        except RecordMerged as refusal:
+            form.add_error(None, refusal.message)
+            status = refusal.status
+        else:
+            messages.success(request, CHANGED)
+            return redirect("records:patient-detail", patient_id=patient.pk)
     page = {"form": form, "patient": patient, "kin": kin}
-    status = 400 if form.is_bound else 200
     return render(request, "records/next_of_kin_form.html", page, status=status)
 
 
@@ -87,11 +96,15 @@ def next_of_kin_edit(request: HttpRequest, next_of_kin_id: int) -> HttpResponse:
 def next_of_kin_remove(request: HttpRequest, next_of_kin_id: int) -> HttpResponse:
     """Ask, then remove a next of kin."""
     kin = _next_of_kin(request, next_of_kin_id)
+    page = {"kin": kin, "patient": kin.patient, "refusal": ""}
     if request.method == "POST":
         try:
             patient = contacts.next_of_kin_remove(context=_context(request), next_of_kin_id=kin.pk)
         except AccessRefused as error:
             raise error.page_error() from None
+        except RecordMerged as refusal:
+            page["refusal"] = refusal.message
+            return render(request, "records/next_of_kin_remove.html", page, status=refusal.status)
         messages.success(request, REMOVED)
         return redirect("records:patient-detail", patient_id=patient.pk)
-    return render(request, "records/next_of_kin_remove.html", {"kin": kin, "patient": kin.patient})
+    return render(request, "records/next_of_kin_remove.html", page)

@@ -3,7 +3,8 @@ audited. Staff (reception and clinicians) keep them; patients read their own on 
 reception about changes, so the writes refuse patients even on their own record.
 
 Audit entries name the next of kin's id, never their name: administrators read the audit
-trail and see no patient data (docs/access.md)."""
+trail and see no patient data (docs/access.md). A merged duplicate record's next of kin are
+not written (merged.RecordMerged, 409, audited)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ from clinic.records.access import (
     access_staff_write,
     refusal_reveals,
 )
+from clinic.records.merged import lock_unmerged, refusal_audited, refuse_if_merged
 from clinic.records.models import NextOfKin, Patient
 
 # The most any one patient's page lists; real patients have one to three.
 NEXT_OF_KIN_SHOWN = 20
 
 _audit = partial(audit_object, object_type="next_of_kin")
+_refusal_audited = partial(refusal_audited, object_type="next_of_kin")
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ def next_of_kin_of_patient(*, patient: Patient) -> list[NextOfKin]:
 def next_of_kin_add(
     *, context: AuditContext, patient_id: int, details: NextOfKinDetails
 ) -> NextOfKin:
-    """Add a next of kin (reception and clinicians). Raises AccessRefused, audited."""
+    """Add a next of kin (reception and clinicians). Raises AccessRefused or RecordMerged,
+    audited."""
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         _audit(
@@ -101,9 +105,12 @@ def next_of_kin_add(
         )
         raise AccessRefused(reveal=False)
     _check_write(context, patient, AuditAction.CREATE)
-    with transaction.atomic():
-        kin = NextOfKin.objects.create(patient=patient, **asdict(details))
-        _audit(context, AuditAction.CREATE, kin, patient, "next of kin added")
+    with _refusal_audited(context, AuditAction.CREATE, None, patient):
+        refuse_if_merged(patient)
+        with transaction.atomic():
+            lock_unmerged(patient.pk)
+            kin = NextOfKin.objects.create(patient=patient, **asdict(details))
+            _audit(context, AuditAction.CREATE, kin, patient, "next of kin added")
     return kin
 
 
@@ -111,28 +118,34 @@ def next_of_kin_update(
     *, context: AuditContext, next_of_kin_id: int, details: NextOfKinDetails
 ) -> NextOfKin:
     """Change a next of kin's details (reception and clinicians); the audit entry names the
-    fields changed. Raises AccessRefused, audited."""
+    fields changed. Raises AccessRefused or RecordMerged, audited."""
     kin = _found(context, next_of_kin_id, AuditAction.UPDATE)
-    with transaction.atomic():
-        locked = NextOfKin.objects.select_for_update().get(pk=kin.pk)
-        values = asdict(details)
-        changed = [name for name, value in values.items() if getattr(locked, name) != value]
-        for name, value in values.items():
-            setattr(locked, name, value)
-        locked.save()
-        detail = "next of kin changed: " + (", ".join(changed) or "nothing")
-        _audit(context, AuditAction.UPDATE, locked, kin.patient, detail)
+    with _refusal_audited(context, AuditAction.UPDATE, kin, kin.patient):
+        refuse_if_merged(kin.patient)
+        with transaction.atomic():
+            lock_unmerged(kin.patient_id)
+            locked = NextOfKin.objects.select_for_update().get(pk=kin.pk)
+            values = asdict(details)
+            changed = [name for name, value in values.items() if getattr(locked, name) != value]
+            for name, value in values.items():
+                setattr(locked, name, value)
+            locked.save()
+            detail = "next of kin changed: " + (", ".join(changed) or "nothing")
+            _audit(context, AuditAction.UPDATE, locked, kin.patient, detail)
     return locked
 
 
 def next_of_kin_remove(*, context: AuditContext, next_of_kin_id: int) -> Patient:
     """Remove a next of kin (reception and clinicians); returns their patient. Raises
-    AccessRefused, audited."""
+    AccessRefused or RecordMerged, audited."""
     kin = _found(context, next_of_kin_id, AuditAction.DELETE)
-    with transaction.atomic():
-        # The entry keeps the id of the row deleted, so the trail still says which it was.
-        _audit(context, AuditAction.DELETE, kin, kin.patient, "next of kin removed")
-        NextOfKin.objects.filter(pk=kin.pk).delete()
+    with _refusal_audited(context, AuditAction.DELETE, kin, kin.patient):
+        refuse_if_merged(kin.patient)
+        with transaction.atomic():
+            lock_unmerged(kin.patient_id)
+            # The entry keeps the id of the row deleted, so the trail still says which it was.
+            _audit(context, AuditAction.DELETE, kin, kin.patient, "next of kin removed")
+            NextOfKin.objects.filter(pk=kin.pk).delete()
     return kin.patient
 
 

@@ -2,7 +2,8 @@
 (docs/clinical-record.md).
 
 Three ways onto the list, each by a clinician (after two-factor; reception and
-administrators are answered 403, patients 404):
+administrators are answered 403 about a patient, 404 for a diagnosis or review asked for by
+its id, so its existence is not told; patients 404):
 
 - **From a decided classification review** (diagnosis_add_from_review). Confirmed: the label
   is the core's distribution with its confirmed named forms ("Segmental dystonia: Cervical
@@ -36,6 +37,8 @@ from clinic.audit.services import AuditContext, audit_object, audit_record
 from clinic.records import selectors as records_selectors
 from clinic.records.access import Access, AccessRefused, refusal_reveals
 from clinic.records.encounters import NUL_CHARACTER, may_use_encounters
+from clinic.records.locks import busy_as
+from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import (
     ClassificationReview,
     ClinicalStatus,
@@ -115,15 +118,19 @@ def check_clinician(
     patient: Patient,
     action: AuditAction,
     diagnosis: Diagnosis | None = None,
+    *,
+    by_id: bool = False,
 ) -> User:
-    """The acting clinician, or an audited refusal: 403 for other staff (reception and
-    administrators are told they lack the right), 404 for patients."""
+    """The acting clinician, or an audited refusal: about a patient, 403 for other staff
+    (reception and administrators are told they lack the right), 404 for patients; asked
+    for something by its id (``by_id``), nobody but a clinician learns whether it exists
+    (404)."""
     actor = context.actor
     access = Access.READ if action == AuditAction.READ else Access.WRITE
     if actor is None or not may_use_encounters(actor, patient, access):
         detail = f"diagnosis {action.value} refused"
         _audit(context, action, diagnosis, patient, detail, allowed=False)
-        raise AccessRefused(reveal=actor is not None and refusal_reveals(actor))
+        raise AccessRefused(reveal=not by_id and actor is not None and refusal_reveals(actor))
     return actor
 
 
@@ -144,9 +151,11 @@ def patient_for_diagnoses(
 def _refusals_audited(
     context: AuditContext, action: AuditAction, diagnosis: Diagnosis | None, patient: Patient
 ) -> Iterator[None]:
-    """Audit a DiagnosisRefused raised in the block (after its transaction rolled back)."""
+    """Audit a DiagnosisRefused raised in the block (after its transaction rolled back), a
+    lock error refused as busy (409) included."""
     try:
-        yield
+        with busy_as(DiagnosisRefused):
+            yield
     except DiagnosisRefused as refusal:
         detail = f"diagnosis {action.value} refused: {refusal.message}"
         _audit(context, action, diagnosis, patient, detail, allowed=False)
@@ -300,12 +309,14 @@ def diagnosis_add_from_review(
         raise DiagnosisNotFound
     encounter = review.encounter
     patient = encounter.patient
-    clinician = check_clinician(context, patient, AuditAction.CREATE)
+    clinician = check_clinician(context, patient, AuditAction.CREATE, by_id=True)
     with _refusals_audited(context, AuditAction.CREATE, None, patient):
+        refuse_if_merged(patient, DiagnosisRefused)
         day = diagnosed_on or encounter.started_at.astimezone(clinic_tz()).date()
         day = check_diagnosed_on(patient, day)
         verification = _new_verification(verification_status)
         with transaction.atomic():
+            lock_unmerged(patient.pk, DiagnosisRefused)
             locked = ClassificationReview.objects.select_for_update().get(pk=review.pk)
             _check_review(locked)
             label, codes = review_diagnosis(locked)
@@ -344,11 +355,13 @@ def _add(
     )
     clinician = check_clinician(context, patient, AuditAction.CREATE)
     with _refusals_audited(context, AuditAction.CREATE, None, patient):
+        refuse_if_merged(patient, DiagnosisRefused)
         own = fields()
         day = check_diagnosed_on(patient, diagnosed_on)
         verification = _new_verification(verification_status)
         encounter = _encounter(patient, encounter_id)
         with transaction.atomic():
+            lock_unmerged(patient.pk, DiagnosisRefused)
             diagnosis = Diagnosis.objects.create(
                 patient=patient,
                 verification_status=verification,
@@ -439,11 +452,13 @@ def diagnosis_status_change(
         not_found(context, "diagnosis", diagnosis_id, AuditAction.UPDATE)
         raise DiagnosisNotFound
     patient = found.patient
-    check_clinician(context, patient, AuditAction.UPDATE, found)
+    check_clinician(context, patient, AuditAction.UPDATE, found, by_id=True)
     with _refusals_audited(context, AuditAction.UPDATE, found, patient):
+        refuse_if_merged(patient, DiagnosisRefused)
         if verification_status not in VerificationStatus.values:
             raise DiagnosisRefused(BAD_VERIFICATION_STATUS, field="verification_status")
         with transaction.atomic():
+            lock_unmerged(patient.pk, DiagnosisRefused)
             locked = Diagnosis.objects.select_for_update().get(pk=found.pk)
             if locked.verification_status == VerificationStatus.ENTERED_IN_ERROR:
                 raise DiagnosisRefused(ENTERED_IN_ERROR_IS_FINAL, status=409)

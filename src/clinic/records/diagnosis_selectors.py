@@ -150,8 +150,8 @@ def problem_list_section(*, context: AuditContext, patient: Patient) -> ProblemL
 
 def diagnosis_for_clinician(*, context: AuditContext, diagnosis_id: int) -> DiagnosisRow:
     """One diagnosis with its patient, encounter and review (one query, one audit entry).
-    Raises DiagnosisNotFound or AccessRefused (403 for other staff, 404 for patients), both
-    audited."""
+    Raises DiagnosisNotFound or AccessRefused (404: asked for by its id, its existence is
+    told to clinicians only), both audited."""
     found = (
         Diagnosis.objects.select_related(
             "patient", "recorded_by", "encounter", "classification_review"
@@ -162,7 +162,7 @@ def diagnosis_for_clinician(*, context: AuditContext, diagnosis_id: int) -> Diag
     if found is None:
         not_found(context, "diagnosis", diagnosis_id, AuditAction.READ)
         raise DiagnosisNotFound
-    check_clinician(context, found.patient, AuditAction.READ, found)
+    check_clinician(context, found.patient, AuditAction.READ, found, by_id=True)
     _audit(context, AuditAction.READ, found, found.patient, "diagnosis read")
     return DiagnosisRow(diagnosis=found, codes=code_labels(found.codes))
 
@@ -178,8 +178,8 @@ class ReviewPreview:
 
 def review_preview(*, context: AuditContext, review_id: int) -> ReviewPreview:
     """A classification review with the label and codes it would add (one query, one audit
-    entry). Raises DiagnosisNotFound or AccessRefused (403 for other staff, 404 for
-    patients), both audited."""
+    entry). Raises DiagnosisNotFound or AccessRefused (404: asked for by its id, its
+    existence is told to clinicians only), both audited."""
     review = (
         ClassificationReview.objects.select_related("encounter__patient", "decided_by")
         .filter(pk=review_id)
@@ -189,7 +189,7 @@ def review_preview(*, context: AuditContext, review_id: int) -> ReviewPreview:
         not_found(context, "classification_review", review_id, AuditAction.READ)
         raise DiagnosisNotFound
     patient = review.encounter.patient
-    check_clinician(context, patient, AuditAction.READ)
+    check_clinician(context, patient, AuditAction.READ, by_id=True)
     detail = f"classification review {review.pk} read to add to the problem list"
     _audit(context, AuditAction.READ, None, patient, detail)
     label, codes = review_diagnosis(review)

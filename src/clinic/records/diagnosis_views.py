@@ -1,7 +1,7 @@
 """Problem-list pages and the patient timeline, for clinicians: add hemifacial spasm, another
 diagnosis, or a decided classification; change a diagnosis's status; the timeline. The
-services and selectors refuse (and audit) everyone else: reception and administrators 403,
-patients 404."""
+services and selectors refuse (and audit) everyone else: reception and administrators 403 on
+a patient's pages and 404 for a diagnosis or classification by its id, patients 404."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ patient's pages and 404 for a drug's id, patients 404); any clinician adds, chan
 and removes. Dates are Europe/London days: a start neither in the future nor before the
 patient's birth, a stop neither before the start nor in the future. Each write is one
 transaction, audited with ids only (never the medicine's name), and refreshes the
-classification of the patient's unsigned encounters within it.
+classification of the patient's unsigned encounters within it. A merged duplicate record is
+not written (409, records/merged.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from clinic.records.history import (
     check_text,
     refusals_audited,
 )
+from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import DrugExposure, Patient
 from clinic.scheduling.availability import local_today
 from dystonia.drugs import is_dopamine_receptor_blocker
@@ -201,8 +203,10 @@ def drug_add(*, context: AuditContext, patient_id: int, details: DrugDetails) ->
     patient = patient_for_drugs(context=context, patient_id=patient_id, action=AuditAction.CREATE)
     clinician = check_clinician(context, patient, AuditAction.CREATE, object_type="drug_exposure")
     with refusals_audited(context, AuditAction.CREATE, None, patient, object_type="drug_exposure"):
+        refuse_if_merged(patient, HistoryRefused)
         clean = check_drug(details, patient)
         with transaction.atomic():
+            lock_unmerged(patient.pk, HistoryRefused)
             drug = DrugExposure.objects.create(
                 patient=patient, recorded_by=clinician, **asdict(clean)
             )
@@ -217,8 +221,10 @@ def drug_update(*, context: AuditContext, drug_id: int, details: DrugDetails) ->
     found = _found(context, drug_id, AuditAction.UPDATE)
     patient = found.patient
     with refusals_audited(context, AuditAction.UPDATE, found, patient, object_type="drug_exposure"):
+        refuse_if_merged(patient, HistoryRefused)
         clean = check_drug(details, patient)
         with transaction.atomic():
+            lock_unmerged(patient.pk, HistoryRefused)
             locked = DrugExposure.objects.select_for_update().get(pk=found.pk)
             values: dict[str, Any] = asdict(clean)
             changed = [name for name, value in values.items() if getattr(locked, name) != value]
@@ -238,9 +244,11 @@ def drug_stop(*, context: AuditContext, drug_id: int, stopped_on: date | None) -
     found = _found(context, drug_id, AuditAction.UPDATE)
     patient = found.patient
     with refusals_audited(context, AuditAction.UPDATE, found, patient, object_type="drug_exposure"):
+        refuse_if_merged(patient, HistoryRefused)
         if stopped_on is None:
             raise HistoryRefused(STOPPED_REQUIRED, field="stopped_on")
         with transaction.atomic():
+            lock_unmerged(patient.pk, HistoryRefused)
             locked = DrugExposure.objects.select_for_update().get(pk=found.pk)
             if locked.stopped_on is not None:
                 raise HistoryRefused(ALREADY_STOPPED, status=409)
@@ -254,11 +262,19 @@ def drug_stop(*, context: AuditContext, drug_id: int, stopped_on: date | None) -
 
 def drug_remove(*, context: AuditContext, drug_id: int) -> Patient:
     """Remove a drug-history entry (any clinician, for one recorded in error); returns its
-    patient. Raises DrugNotFound or AccessRefused, both audited."""
+    patient. Removed already (a double submit) is DrugNotFound. Raises DrugNotFound,
+    HistoryRefused or AccessRefused, all audited."""
     found = _found(context, drug_id, AuditAction.DELETE)
     patient = found.patient
-    with transaction.atomic():
-        _audit(context, AuditAction.DELETE, found, patient, "drug removed")
-        DrugExposure.objects.filter(pk=found.pk).delete()
-        _refresh_classification(patient, context)
+    with refusals_audited(context, AuditAction.DELETE, found, patient, object_type="drug_exposure"):
+        refuse_if_merged(patient, HistoryRefused)
+        with transaction.atomic():
+            lock_unmerged(patient.pk, HistoryRefused)
+            deleted, _ = DrugExposure.objects.filter(pk=found.pk).delete()
+            if deleted:  # else another submit removed it since it was found: audited below
+                _audit(context, AuditAction.DELETE, found, patient, "drug removed")
+                _refresh_classification(patient, context)
+    if not deleted:
+        audit_not_found(context, "drug_exposure", drug_id, AuditAction.DELETE)
+        raise DrugNotFound
     return patient

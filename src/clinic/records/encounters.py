@@ -5,7 +5,8 @@ signed it is locked, and any clinician adds addenda instead (docs/clinical-recor
 Each write is one transaction, checked as clinical data (clinicians only, after two-factor:
 reception and administrators are answered 403, patients 404) and audited; a refusal is
 audited outside the transaction it would roll back. Input problems raise EncounterRefused,
-whose ``status`` says how a page answers (400 bad input, 403 not the author, 409 a conflict).
+whose ``status`` says how a page answers (400 bad input, 403 not the author, 409 a conflict:
+a merged duplicate record among them, records/merged.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from clinic.records.access import (
     access_patient_data,
     refusal_reveals,
 )
+from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import Addendum, Encounter, EncounterKind, Patient
 from clinic.scheduling.availability import clinic_tz, local_today
 from clinic.scheduling.models import Appointment, AppointmentStatus
@@ -213,6 +215,7 @@ def _from_appointment(
     """One encounter per appointment: under the appointment's row lock, the existing one is
     opened (a double click, or a colleague who started it) instead of a second made."""
     with transaction.atomic():
+        lock_unmerged(appointment.patient_id, EncounterRefused)
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         existing = Encounter.objects.filter(appointment=locked).first()
         if existing is not None:
@@ -276,6 +279,7 @@ def _start_standalone(
     if site is None:
         raise EncounterRefused(SITE_REQUIRED, field="site")
     with transaction.atomic():
+        lock_unmerged(patient.pk, EncounterRefused)
         encounter = Encounter.objects.create(
             patient=patient, kind=kind, clinician=clinician, site=site, started_at=when, notes=notes
         )
@@ -301,6 +305,7 @@ def encounter_start(
     EncounterRefused or AccessRefused, both audited."""
     clinician = check_clinician(context, patient, AuditAction.CREATE)
     with _refusals_audited(context, AuditAction.CREATE, None, patient, "start"):
+        refuse_if_merged(patient, EncounterRefused)
         if kind not in EncounterKind.values:
             raise EncounterRefused(BAD_KIND, field="kind")
         notes = _notes(notes)
@@ -359,8 +364,10 @@ def encounter_update_notes(
     encounter, clinician = _found(context, encounter_id, AuditAction.UPDATE)
     patient = encounter.patient
     with _refusals_audited(context, AuditAction.UPDATE, encounter, patient, "notes"):
+        refuse_if_merged(patient, EncounterRefused)
         notes = _notes(notes)
         with transaction.atomic():
+            lock_unmerged(patient.pk, EncounterRefused)
             locked = _locked_draft(encounter.pk, clinician, expected_updated_at, signed=LOCKED)
             locked.notes = notes
             locked.save(update_fields=["notes", "updated_at"])
@@ -378,20 +385,24 @@ def encounter_sign(
     encounter, clinician = _found(context, encounter_id, AuditAction.UPDATE)
     patient = encounter.patient
     # The audit of a refusal sits outside the transaction, so the rollback keeps it.
-    refusals = _refusals_audited(context, AuditAction.UPDATE, encounter, patient, "sign")
-    with refusals, transaction.atomic():
-        locked = _locked_draft(encounter.pk, clinician, expected_updated_at, signed=ALREADY_SIGNED)
-        if not locked.notes.strip():
-            raise EncounterRefused(NOTES_REQUIRED, field="notes")
-        from clinic.records import classification  # noqa: PLC0415 - it imports this module
+    with _refusals_audited(context, AuditAction.UPDATE, encounter, patient, "sign"):
+        refuse_if_merged(patient, EncounterRefused)
+        with transaction.atomic():
+            lock_unmerged(patient.pk, EncounterRefused)
+            locked = _locked_draft(
+                encounter.pk, clinician, expected_updated_at, signed=ALREADY_SIGNED
+            )
+            if not locked.notes.strip():
+                raise EncounterRefused(NOTES_REQUIRED, field="notes")
+            from clinic.records import classification  # noqa: PLC0415 - it imports this module
 
-        if classification.classification_blocks_signing(locked):
-            raise EncounterRefused(classification.PENDING_AT_SIGNING, status=409)
-        locked.signed_at = timezone.now()
-        locked.signed_by = clinician
-        locked.save(update_fields=["signed_at", "signed_by", "updated_at"])
-        _audit(context, AuditAction.UPDATE, locked, patient, "signed and locked")
-        return locked
+            if classification.classification_blocks_signing(locked):
+                raise EncounterRefused(classification.PENDING_AT_SIGNING, status=409)
+            locked.signed_at = timezone.now()
+            locked.signed_by = clinician
+            locked.save(update_fields=["signed_at", "signed_by", "updated_at"])
+            _audit(context, AuditAction.UPDATE, locked, patient, "signed and locked")
+            return locked
 
 
 def addendum_add(*, context: AuditContext, encounter_id: int, text: str) -> Addendum:
@@ -400,10 +411,12 @@ def addendum_add(*, context: AuditContext, encounter_id: int, text: str) -> Adde
     encounter, author = _found(context, encounter_id, AuditAction.CREATE)
     patient = encounter.patient
     with _refusals_audited(context, AuditAction.CREATE, encounter, patient, "addendum"):
+        refuse_if_merged(patient, EncounterRefused)
         text = _text(text, limit=ADDENDUM_MAX_LENGTH, too_long=ADDENDUM_TOO_LONG, field="text")
         if not text.strip():
             raise EncounterRefused(ADDENDUM_REQUIRED, field="text")
         with transaction.atomic():
+            lock_unmerged(patient.pk, EncounterRefused)
             locked = Encounter.objects.select_for_update().get(pk=encounter.pk)
             if not locked.is_signed:
                 raise EncounterRefused(NOT_SIGNED, status=409)

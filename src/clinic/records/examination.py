@@ -29,6 +29,7 @@ from clinic.records.encounters import (
     check_clinician,
     encounter_not_found,
 )
+from clinic.records.locks import busy_as
 from clinic.records.models import Encounter, Examination, Patient, RegionFinding
 from clinic.records.models.examination import FINDING_TEXT_MAX_LENGTH
 from dystonia.anatomy import ALL_BODY_SITES, Region
@@ -191,9 +192,11 @@ def _refusals_audited(
     context: AuditContext, encounter: Encounter, patient: Patient
 ) -> Iterator[None]:
     """Audit a refusal raised in the block, outside the transaction it rolls back. The
-    messages name no body site, so the entry holds no clinical content."""
+    messages name no body site, so the entry holds no clinical content. A lock error is
+    refused as busy (409)."""
     try:
-        yield
+        with busy_as(ExaminationRefused):
+            yield
     except EncounterRefused as refusal:
         detail = f"examination of encounter {encounter.pk} refused: {refusal.message}"
         _audit(context, AuditAction.UPDATE, None, patient, detail, allowed=False)
@@ -246,8 +249,10 @@ def examination_save(
             notes, limit=EXAMINATION_NOTES_MAX_LENGTH, too_long=NOTES_TOO_LONG, field="notes"
         )
         with transaction.atomic():
+            # Only the encounter's row: locking the patient's row too would block (and could
+            # deadlock with) a relative or drug being added, whose insert references it.
             locked = (
-                Encounter.objects.select_for_update()
+                Encounter.objects.select_for_update(of=("self",))
                 .select_related("clinician", "patient")
                 .get(pk=encounter.pk)
             )

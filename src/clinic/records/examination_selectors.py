@@ -197,7 +197,12 @@ def _section(encounter: Encounter, user: Any) -> ExaminationSection:
     features = [FEATURE_LABELS.get(f, _words(f)) for f in stored if isinstance(f, str)]
     missing = missing_from(inputs)
     review = current_review(encounter.pk) if not missing else None
-    current = review is not None and review.findings == document_from(inputs)
+    # A signed encounter shows the review it was signed with (its reviews never change, while
+    # the relatives and drug history the document is rebuilt from may have since), and never
+    # asks for a save it would refuse.
+    current = encounter.is_signed or (
+        review is not None and review.findings == document_from(inputs)
+    )
     changed = ""
     if not missing and not current:
         changed = FINDINGS_CHANGED if review is not None else NOT_CLASSIFIED_YET

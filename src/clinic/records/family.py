@@ -7,6 +7,7 @@ Clinical data: clinicians only, after two-factor (reception and administrators 4
 patient's pages and 404 for a relative's id, patients 404); any clinician adds, changes and
 removes relatives. Each write is one transaction, audited with ids only (never the relative's
 condition), and refreshes the classification of the patient's unsigned encounters within it.
+A merged duplicate record is not written (409, records/merged.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from clinic.records.history import (
     check_text,
     refusals_audited,
 )
+from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import FamilyMember, Patient, Relationship
 from dystonia.findings import MAX_AGE_YEARS
 
@@ -254,8 +256,10 @@ def relative_add(
     patient = patient_for_family(context=context, patient_id=patient_id, action=AuditAction.CREATE)
     clinician = check_clinician(context, patient, AuditAction.CREATE, object_type="family_member")
     with refusals_audited(context, AuditAction.CREATE, None, patient, object_type="family_member"):
+        refuse_if_merged(patient, HistoryRefused)
         clean = check_relative(details)
         with transaction.atomic():
+            lock_unmerged(patient.pk, HistoryRefused)
             relative = FamilyMember.objects.create(
                 patient=patient, recorded_by=clinician, **asdict(clean)
             )
@@ -272,8 +276,10 @@ def relative_update(
     found = _found(context, relative_id, AuditAction.UPDATE)
     patient = found.patient
     with refusals_audited(context, AuditAction.UPDATE, found, patient, object_type="family_member"):
+        refuse_if_merged(patient, HistoryRefused)
         clean = check_relative(details)
         with transaction.atomic():
+            lock_unmerged(patient.pk, HistoryRefused)
             locked = FamilyMember.objects.select_for_update().get(pk=found.pk)
             values: dict[str, Any] = asdict(clean)
             changed = [name for name, value in values.items() if getattr(locked, name) != value]
@@ -287,13 +293,21 @@ def relative_update(
 
 
 def relative_remove(*, context: AuditContext, relative_id: int) -> Patient:
-    """Remove a relative (any clinician); returns their patient. Raises RelativeNotFound or
-    AccessRefused, both audited."""
+    """Remove a relative (any clinician); returns their patient. Removed already (a double
+    submit) is RelativeNotFound. Raises RelativeNotFound, HistoryRefused or AccessRefused,
+    all audited."""
     found = _found(context, relative_id, AuditAction.DELETE)
     patient = found.patient
-    with transaction.atomic():
-        # The entry keeps the id of the row deleted, so the trail still says which it was.
-        _audit(context, AuditAction.DELETE, found, patient, "relative removed")
-        FamilyMember.objects.filter(pk=found.pk).delete()
-        _refresh_classification(patient, context)
+    with refusals_audited(context, AuditAction.DELETE, found, patient, object_type="family_member"):
+        refuse_if_merged(patient, HistoryRefused)
+        with transaction.atomic():
+            lock_unmerged(patient.pk, HistoryRefused)
+            deleted, _ = FamilyMember.objects.filter(pk=found.pk).delete()
+            if deleted:  # else another submit removed it since it was found: audited below
+                # The entry keeps the id of the row deleted, so the trail still says which.
+                _audit(context, AuditAction.DELETE, found, patient, "relative removed")
+                _refresh_classification(patient, context)
+    if not deleted:
+        audit_not_found(context, "family_member", relative_id, AuditAction.DELETE)
+        raise RelativeNotFound
     return patient

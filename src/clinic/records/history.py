@@ -11,14 +11,12 @@ draft (403 for a colleague), and once signed it is locked (409). Each save carri
 The age at onset is in completed years, from 0 to the patient's age on the encounter's day
 (Europe/London): never after the encounter, never before birth. Each write is one transaction
 under the encounter's row lock, audited with counts only (never the history's words), and it
-refreshes the classification of the patient's unsigned encounters in the same transaction.
-Refusals are audited outside it.
+refreshes that encounter's classification in the same transaction. Refusals are audited
+outside it; a lock error (someone else changing the record) is refused as busy (409).
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -31,6 +29,7 @@ from django.db import IntegrityError, transaction
 from clinic.accounts.models import User
 from clinic.audit.models import AuditAction, AuditOutcome
 from clinic.audit.services import AuditContext, audit_object, audit_record
+from clinic.records import classification
 from clinic.records.access import Access, AccessRefused, refusal_reveals
 from clinic.records.encounters import (
     LOCKED,
@@ -40,6 +39,7 @@ from clinic.records.encounters import (
     encounter_not_found,
     may_use_encounters,
 )
+from clinic.records.locks import busy_as
 from clinic.records.models import Encounter, History, Patient
 from clinic.scheduling.availability import clinic_tz
 from dystonia.anatomy import SIDED_REGIONS, Region
@@ -177,10 +177,11 @@ def refusals_audited(
     about: str = "",
 ) -> Iterator[None]:
     """Audit a HistoryRefused raised in the block, then let it go on (``about`` names what
-    was asked, when ``obj`` does not). Wrap the block around the transaction, so the entry
-    is written after the rollback, not undone by it."""
+    was asked, when ``obj`` does not); a lock error is refused as busy (409). Wrap the block
+    around the transaction, so the entry is written after the rollback, not undone by it."""
     try:
-        yield
+        with busy_as(HistoryRefused):
+            yield
     except HistoryRefused as refusal:
         what = object_type.replace("_", " ") + (f" ({about})" if about else "")
         detail = f"{what} {action.value} refused: {refusal.reason}"
@@ -188,27 +189,13 @@ def refusals_audited(
         raise
 
 
-_CLASSIFICATION_MODULE = "clinic.records.classification"
-
-
 def _refresh_classification(patient: Patient, context: AuditContext | None = None) -> None:
-    """Refresh the classification of the patient's unsigned encounters, when the
-    classification module (records/classification.py) exists; with ``context``, when it takes
-    one, so the reviews it adds are audited. Call inside the write's transaction, so the
-    history and the classification drawn from it change together."""
-    try:
-        classification = importlib.import_module(_CLASSIFICATION_MODULE)
-    except ModuleNotFoundError as missing:
-        if missing.name != _CLASSIFICATION_MODULE:
-            raise  # the module exists but something it imports does not: a real fault
-        return
-    refresh = getattr(classification, "refresh_reviews_for_patient", None)
-    if refresh is None:
-        return
-    if context is not None and "context" in inspect.signature(refresh).parameters:
-        refresh(patient, context=context)
-    else:
-        refresh(patient)
+    """Refresh the classification of the patient's unsigned encounters (their relatives or
+    drug history changed), under the encounters' row locks taken in id order, so two such
+    writes never deadlock. Call inside the write's transaction, so the record and the
+    classification drawn from it change together; with ``context`` the new reviews are
+    audited."""
+    classification.refresh_reviews_for_patient(patient, context=context)
 
 
 # Checking the input
@@ -352,7 +339,12 @@ def _found(context: AuditContext, encounter_id: int) -> tuple[Encounter, User]:
 def _locked_draft(encounter_id: int, clinician: User) -> Encounter:
     """Inside a transaction: the encounter row, locked; refused once signed (409) or when the
     clinician is not its author (403)."""
-    locked = Encounter.objects.select_for_update().select_related("clinician").get(pk=encounter_id)
+    # Only the encounter's row: not the clinician's user row, which audit entries reference.
+    locked = (
+        Encounter.objects.select_for_update(of=("self",))
+        .select_related("clinician", "patient")
+        .get(pk=encounter_id)
+    )
     if locked.is_signed:
         raise HistoryRefused(LOCKED, status=409)
     if locked.clinician_id != clinician.pk:
@@ -385,7 +377,9 @@ def _write(
         action = AuditAction.CREATE if created else AuditAction.UPDATE
         detail = f"history saved ({_filled(details)} of {len(asdict(details))} parts recorded)"
         _audit(context, action, history, encounter.patient, detail)
-        _refresh_classification(encounter.patient, context)
+        # This encounter's review only: the patient's other drafts do not read this history,
+        # and locking them too deadlocked two clinicians saving two drafts of one patient.
+        classification.refresh_review(locked, context=context)
         return history
 
 

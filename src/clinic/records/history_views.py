@@ -268,6 +268,15 @@ def relative_remove(request: HttpRequest, relative_id: int) -> HttpResponse:
             raise Http404("No such relative") from None
         except AccessRefused as error:
             raise error.page_error() from None
+        except HistoryRefused as problem:
+            return _relative_page(
+                request,
+                relative.patient,
+                None,
+                relative=relative,
+                refusal=problem.message,
+                status=problem.status,
+            )
         messages.success(request, RELATIVE_REMOVED)
         return redirect("records:patient-detail", patient_id=patient.pk)
     return _relative_page(request, relative.patient, None, relative=relative)
@@ -372,6 +381,16 @@ def drug_remove(request: HttpRequest, drug_id: int) -> HttpResponse:
             raise Http404("No such medicine") from None
         except AccessRefused as error:
             raise error.page_error() from None
+        except HistoryRefused as problem:
+            return _drug_page(
+                request,
+                drug.patient,
+                None,
+                drug=drug,
+                mode="remove",
+                refusal=problem.message,
+                status=problem.status,
+            )
         messages.success(request, DRUG_REMOVED)
         return redirect("records:patient-detail", patient_id=patient.pk)
     return _drug_page(request, drug.patient, None, drug=drug, mode="remove")

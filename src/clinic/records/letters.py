@@ -13,8 +13,10 @@ the referrer with a copy to the patient (docs/clinical-record.md, letters).
 - **Send** (its author): the addressees, the HTML and the PDF are frozen in one transaction
   under the letter's row lock; a sent letter never changes (409) and is sent once.
 
-Clinicians only, after two-factor (reception and administrators 403, patients 404); every
-write and refusal is audited with ids, counts and addressee roles, never the letter's text.
+Clinicians only, after two-factor: a letter is always asked for by an id (its own, or its
+encounter's to start one), so nobody else learns whether it exists (404). Every write and
+refusal is audited with ids, counts and addressee roles, never the letter's text; a lock
+error (someone else changing the record) is refused as busy (409).
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.audit.models import AuditAction, AuditOutcome
 from clinic.audit.services import AuditContext, audit_object, audit_record
-from clinic.records.access import Access, AccessRefused, refusal_reveals
+from clinic.records.access import Access, AccessRefused
 from clinic.records.encounters import NUL_CHARACTER, may_use_encounters
 from clinic.records.letter_document import (
     letter_content,
     render_letter_html,
     render_letter_pdf,
 )
+from clinic.records.locks import busy_as
 from clinic.records.models import Encounter, Letter, LetterStatus, Patient
 from clinic.scheduling.availability import clinic_tz
 
@@ -118,12 +121,13 @@ _audit = partial(audit_object, object_type="letter")
 def check_clinician(
     context: AuditContext, patient: Patient, action: AuditAction, letter: Letter | None = None
 ) -> User:
-    """The acting clinician, or an audited refusal (403 for staff, 404 for patients)."""
+    """The acting clinician, or an audited refusal. Letters are asked for by an id, so the
+    refusal hides whether it exists (404), from staff as from patients."""
     actor = context.actor
     access = Access.READ if action in {AuditAction.READ, AuditAction.EXPORT} else Access.WRITE
     if actor is None or not may_use_encounters(actor, patient, access):
         _audit(context, action, letter, patient, f"letter {action.value} refused", allowed=False)
-        raise AccessRefused(reveal=refusal_reveals(actor))
+        raise AccessRefused(reveal=False)
     return actor
 
 
@@ -143,10 +147,12 @@ def not_found(context: AuditContext, object_type: str, object_id: int, action: A
 def _refusals_audited(
     context: AuditContext, action: AuditAction, letter: Letter | None, patient: Patient, what: str
 ) -> Iterator[None]:
-    """Audit a LetterRefused raised in the block (wrap it around the transaction, so the
-    entry is written after the rollback, not undone by it)."""
+    """Audit a LetterRefused raised in the block, a lock error refused as busy (409) included
+    (wrap it around the transaction, so the entry is written after the rollback, not undone
+    by it)."""
     try:
-        yield
+        with busy_as(LetterRefused):
+            yield
     except LetterRefused as refusal:
         _audit(
             context, action, letter, patient, f"{what} refused: {refusal.message}", allowed=False
@@ -268,7 +274,7 @@ def _locked_draft(
     """Inside a transaction: the letter row, locked; refused once sent (``sent``), when the
     writer is not its author, or when it changed since ``expected_updated_at`` (``stale``)."""
     locked = (
-        Letter.objects.select_for_update()
+        Letter.objects.select_for_update(of=("self",))  # not the author's user row
         .select_related("author")
         .defer("pdf", "html")
         .get(pk=letter_id)
@@ -342,7 +348,9 @@ def letter_send(
         )
         if not locked.plan.strip():
             raise LetterRefused(PLAN_REQUIRED, field="plan")
-        current = Patient.objects.select_for_update().get(pk=patient.pk)
+        # The addressees as recorded now, held until the letter is frozen. NO KEY: inserts
+        # referencing the patient (an audit entry, a booking) take KEY SHARE and go on.
+        current = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
         check_addressing(
             current, Addressing(locked.to_gp, locked.to_referrer, locked.copy_to_patient)
         )

@@ -1,4 +1,5 @@
-"""Writes to patient records: each checks access, runs in one transaction, and is audited."""
+"""Writes to patient records: each checks access, runs in one transaction, and is audited. A
+merged duplicate record is not changed (merged.RecordMerged, 409, audited)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from clinic.records.duplicates import (
     duplicates_for_user,
     likely_duplicates,
 )
+from clinic.records.merged import refusal_audited, refuse_if_merged
 from clinic.records.models import Patient
 
 HOSPITAL_NUMBER_PREFIX = "DC"
@@ -179,7 +181,8 @@ def _with_consent_date(patient: Patient, details: PatientDetails) -> PatientDeta
 
 
 def patient_update(*, context: AuditContext, patient_id: int, details: PatientDetails) -> Patient:
-    """Change a patient's demographics (reception, clinicians, or the patient themselves)."""
+    """Change a patient's demographics (reception, clinicians, or the patient themselves).
+    Raises AccessRefused or RecordMerged (audited), or PatientConflict."""
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         raise _refuse(context, AuditAction.UPDATE, None, f"no such patient {patient_id}")
@@ -197,25 +200,28 @@ def patient_update(*, context: AuditContext, patient_id: int, details: PatientDe
         raise _refuse(context, AuditAction.UPDATE, patient, "identity change by patient refused")
     if actor is not None and actor.role == Role.PATIENT and _changed(patient, details, CARE_FIELDS):
         raise _refuse(context, AuditAction.UPDATE, patient, "care dates change by patient refused")
-    _check_nhs_number_free(details.nhs_number, except_pk=patient.pk)
-    with transaction.atomic():
-        locked = Patient.objects.select_for_update().get(pk=patient.pk)
-        details = _with_consent_date(locked, details)
-        changed = [
-            name for name, value in asdict(details).items() if getattr(locked, name) != value
-        ]
-        for name, value in asdict(details).items():
-            setattr(locked, name, value)
-        locked.save()
-        audit_record(
-            context=context,
-            action=AuditAction.UPDATE,
-            outcome=AuditOutcome.ALLOWED,
-            object_type="patient",
-            object_id=locked.pk,
-            patient=locked,
-            detail="changed: " + (", ".join(changed) or "nothing"),
-        )
+    with refusal_audited(context, AuditAction.UPDATE, patient, patient, object_type="patient"):
+        refuse_if_merged(patient)
+        _check_nhs_number_free(details.nhs_number, except_pk=patient.pk)
+        with transaction.atomic():
+            locked = Patient.objects.select_for_update().get(pk=patient.pk)
+            refuse_if_merged(locked)  # merged since it was read above
+            details = _with_consent_date(locked, details)
+            changed = [
+                name for name, value in asdict(details).items() if getattr(locked, name) != value
+            ]
+            for name, value in asdict(details).items():
+                setattr(locked, name, value)
+            locked.save()
+            audit_record(
+                context=context,
+                action=AuditAction.UPDATE,
+                outcome=AuditOutcome.ALLOWED,
+                object_type="patient",
+                object_id=locked.pk,
+                patient=locked,
+                detail="changed: " + (", ".join(changed) or "nothing"),
+            )
     return locked
 
 

@@ -29,6 +29,7 @@ from clinic.records.duplicates import DuplicateCandidate
 from clinic.records.family import family_section
 from clinic.records.forms import PatientCreateForm, PatientForm
 from clinic.records.letter_selectors import letters_section, my_letters
+from clinic.records.merged import RecordMerged
 from clinic.records.models import Patient
 from clinic.scheduling import follow_up, recall_selectors
 from clinic.scheduling import selectors as appointment_selectors
@@ -239,6 +240,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         return render(request, "records/patient_form.html", {"form": form, "patient": patient})
     patient = get_object_or_404(Patient, pk=patient_id)
     form = PatientForm(request.POST, instance=patient)
+    status = 400
     if form.is_valid():
         try:
             services.patient_update(context=context, patient_id=patient_id, details=form.details())
@@ -248,8 +250,11 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             form.add_error(
                 conflict.field if conflict.field in form.fields else None, conflict.message
             )
+        except RecordMerged as refusal:
+            form.add_error(None, refusal.message)
+            status = refusal.status
         else:
             return redirect("records:patient-detail", patient_id=patient_id)
     return render(
-        request, "records/patient_form.html", {"form": form, "patient": patient}, status=400
+        request, "records/patient_form.html", {"form": form, "patient": patient}, status=status
     )

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from clinic.accounts.models import Role
 from clinic.audit.models import AuditEntry
 from clinic.audit.services import AuditContext
-from clinic.records import diagnoses
+from clinic.records import diagnoses, diagnosis_selectors
 from clinic.records.access import AccessRefused
 from clinic.records.diagnoses import DiagnosisRefused
 from clinic.records.encounters import NUL_CHARACTER
@@ -504,17 +504,58 @@ def _pages(patient, diagnosis, review):
     ]
 
 
-@pytest.mark.parametrize(("role", "status"), [(Role.RECEPTION, 403), (Role.ADMIN, 403)])
-def test_other_staff_are_refused_the_pages_with_403(client, clinician, patient, role, status):
+@pytest.mark.parametrize("role", [Role.RECEPTION, Role.ADMIN])
+def test_other_staff_are_refused_403_about_a_patient_and_404_for_an_id(
+    client, clinician, patient, role
+):
     diagnosis = _other(clinician, patient)
     review = review_for(encounter_for(patient, clinician))
-    sign_in(client, factories.user(role=role))
+    user = factories.user(role=role)
+    sign_in(client, user)
 
-    for path in _pages(patient, diagnosis, review):
+    # About the patient (their problem list) staff are told they lack the right; a diagnosis
+    # or a classification asked for by its id is not even said to exist.
+    for path, status in zip(_pages(patient, diagnosis, review), [403, 403, 404, 404], strict=True):
         assert client.get(path).status_code == status, path
         assert client.post(path, {"label": "x"}).status_code == status, path
     assert Diagnosis.objects.count() == 1
-    assert AuditEntry.objects.filter(outcome="refused").count() >= 8
+    refused = AuditEntry.objects.filter(outcome="refused", actor=user)
+    assert refused.count() == 8
+    assert set(refused.values_list("patient", flat=True)) == {patient.pk}
+
+
+@pytest.mark.parametrize("role", [Role.RECEPTION, Role.ADMIN])
+def test_by_id_the_services_hide_a_diagnosis_or_review_from_other_staff(clinician, patient, role):
+    diagnosis = _other(clinician, patient)
+    review = review_for(encounter_for(patient, clinician))
+    user = factories.user(role=role)
+    context = context_of(user)
+    attempts = [
+        lambda: diagnosis_selectors.diagnosis_for_clinician(
+            context=context, diagnosis_id=diagnosis.pk
+        ),
+        lambda: diagnosis_selectors.review_preview(context=context, review_id=review.pk),
+        lambda: diagnoses.diagnosis_add_from_review(context=context, review_id=review.pk),
+        lambda: diagnoses.diagnosis_status_change(
+            context=context,
+            diagnosis_id=diagnosis.pk,
+            clinical_status=ClinicalStatus.RESOLVED,
+            verification_status=VerificationStatus.CONFIRMED,
+            resolved_on=date(2021, 1, 1),
+        ),
+    ]
+
+    for attempt in attempts:
+        with pytest.raises(AccessRefused) as refused:
+            attempt()
+        assert refused.value.reveal is False  # 404: not told it exists
+
+    assert list(Diagnosis.objects.values_list("pk", "clinical_status")) == [
+        (diagnosis.pk, ClinicalStatus.ACTIVE)
+    ]
+    refusals = AuditEntry.objects.filter(actor=user)
+    assert set(refusals.values_list("outcome", "patient")) == {("refused", patient.pk)}
+    assert refusals.count() == len(attempts)
 
 
 def test_patients_are_answered_404_even_for_their_own_record(client, clinician, patient_user):

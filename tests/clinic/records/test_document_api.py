@@ -1,8 +1,8 @@
 """The problem list and the timeline over the JSON API: add a decided classification,
 hemifacial spasm or another diagnosis (one discriminated body), change a status, read the
-timeline filtered by kind and dates; clinicians only (reception and administrators 403,
-patients 404), strict input answered 4xx in the one error shape with nothing written, every
-call audited with channel API."""
+timeline filtered by kind and dates; clinicians only (reception and administrators 403 about a
+patient and 404 for a diagnosis by its id, patients 404), strict input answered 4xx in the one
+error shape with nothing written, every call audited with channel API."""
 
 from __future__ import annotations
 
@@ -375,7 +375,8 @@ def test_reception_and_administrators_are_refused_and_audited(client, ward, role
     sign_in(client, user)
     before = _rows()
 
-    assert _statuses(client, ward, diagnosis) == [403] * 4
+    # 403 about the patient; by the diagnosis's id, not even its existence is told.
+    assert _statuses(client, ward, diagnosis) == [403, 403, 403, 404]
     assert _rows() == before
     assert _api_entries(outcome="refused", actor=user) >= 4
 

@@ -129,7 +129,7 @@ class TimelineFilterForm(AccessibleFormMixin, forms.Form):
     kinds = forms.MultipleChoiceField(
         label="Show",
         required=False,
-        choices=[(kind.value, label) for kind, label in timeline.EVENT_KIND_LABELS.items()],
+        choices=timeline.kind_choices,  # evaluated per form: apps register their sources
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": BAD_KIND, "invalid_list": BAD_KIND},
     )

@@ -54,6 +54,11 @@ class EventKind(StrEnum):
     DIAGNOSIS = "diagnosis"
     LETTER = "letter"
     CLASSIFICATION = "classification"
+    INVESTIGATION = "investigation"
+    MEDICATION = "medication"
+    THERAPY = "therapy"
+    DBS = "dbs"
+    SURGERY = "surgery"
 
 
 EVENT_KIND_LABELS = {
@@ -61,6 +66,11 @@ EVENT_KIND_LABELS = {
     EventKind.DIAGNOSIS: "Diagnoses",
     EventKind.LETTER: "Letters sent",
     EventKind.CLASSIFICATION: "Classification decisions",
+    EventKind.INVESTIGATION: "Investigations",
+    EventKind.MEDICATION: "Medication",
+    EventKind.THERAPY: "Therapy",
+    EventKind.DBS: "Deep brain stimulation",
+    EventKind.SURGERY: "Surgery",
 }
 
 
@@ -298,12 +308,27 @@ class EventSource:
     fetch: Callable[[Patient, Window, int], list[TimelineEvent]]
 
 
-SOURCES: tuple[EventSource, ...] = (
+# The record's own sources; other apps (treatment) add theirs with register_source() from
+# their AppConfig.ready(), so records never imports them.
+SOURCES: list[EventSource] = [
     EventSource(EventKind.ENCOUNTER, _encounters),
     EventSource(EventKind.DIAGNOSIS, _diagnoses),
     EventSource(EventKind.LETTER, _letters),
     EventSource(EventKind.CLASSIFICATION, _classifications),
-)
+]
+
+
+def register_source(source: EventSource) -> None:
+    """Add an event source (once; a second registration of the same kind replaces it, so a
+    reloaded app does not show its events twice)."""
+    SOURCES[:] = [known for known in SOURCES if known.kind != source.kind]
+    SOURCES.append(source)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The kinds a filter offers: those with a source, in EventKind order."""
+    known = {source.kind for source in SOURCES}
+    return [(kind.value, EVENT_KIND_LABELS[kind]) for kind in EventKind if kind in known]
 
 
 @dataclass(frozen=True)

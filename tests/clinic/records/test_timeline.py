@@ -407,3 +407,32 @@ def test_an_empty_filter_result_says_so(client, clinician, patient):
     sign_in(client, clinician)
     response = client.get(f"/records/patients/{patient.pk}/timeline/", {"date_from": "2001-01-01"})
     assert "No events match the filter." in response.content.decode()
+
+
+def test_another_app_adds_a_source_and_the_filter_offers_its_kind(clinician, monkeypatch):
+    """A later app (treatment) joins the timeline by registering a source; registering the
+    same kind again replaces it, so events are never shown twice."""
+    monkeypatch.setattr(timeline, "SOURCES", list(timeline.SOURCES))
+    patient = factories.patient()
+    surgery_day = date(2021, 6, 1)
+
+    def surgery(patient, window, limit):
+        return [
+            TimelineEvent(
+                kind=EventKind.SURGERY,
+                at=at(surgery_day),
+                timed=False,
+                title="SPD",
+                detail="",
+                url="/",
+            )
+        ]
+
+    assert (EventKind.SURGERY.value, "Surgery") not in timeline.kind_choices()
+
+    timeline.register_source(timeline.EventSource(EventKind.SURGERY, surgery))
+    timeline.register_source(timeline.EventSource(EventKind.SURGERY, surgery))
+
+    assert (EventKind.SURGERY.value, "Surgery") in timeline.kind_choices()
+    shown = _timeline(clinician, patient)
+    assert [e.kind for e in shown.events] == [EventKind.SURGERY]

@@ -38,6 +38,7 @@ from clinic.records.encounters import (
     check_clinician,
 )
 from clinic.records.locks import busy_as
+from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import (
     ClassificationReview,
     DrugExposure,
@@ -408,7 +409,8 @@ def _decide(
     context: AuditContext, review_id: int, make_decision: Callable[[], Decision]
 ) -> ClassificationReview:
     """Find the review, check the clinician, validate the decision (``make_decision`` raises
-    ClassificationRefused for bad input), then record it under the encounter's row lock."""
+    ClassificationRefused for bad input), then record it under the patient's row lock and the
+    encounter's (the merge's order; a record merged meanwhile is refused, 409)."""
     review = (
         ClassificationReview.objects.select_related("encounter__patient")
         .filter(pk=review_id)
@@ -427,10 +429,14 @@ def _decide(
     patient = review.encounter.patient
     clinician = check_clinician(context, patient, AuditAction.UPDATE, review.encounter)
     with _refusals_audited(context, review, patient):
+        refuse_if_merged(patient, ClassificationRefused)
         decision = make_decision()
         with transaction.atomic():
+            lock_unmerged(patient.pk, ClassificationRefused)
+            # Only the encounter's row: not the clinician's user row, which audit entries
+            # (and the other writes of the same clinician) reference.
             encounter = (
-                Encounter.objects.select_for_update()
+                Encounter.objects.select_for_update(of=("self",))
                 .select_related("clinician")
                 .get(pk=review.encounter_id)
             )

@@ -136,16 +136,21 @@ def next_of_kin_update(
 
 
 def next_of_kin_remove(*, context: AuditContext, next_of_kin_id: int) -> Patient:
-    """Remove a next of kin (reception and clinicians); returns their patient. Raises
-    AccessRefused or RecordMerged, audited."""
+    """Remove a next of kin (reception and clinicians); returns their patient. Removed
+    already (a double submit) is not found (AccessRefused, 404). Raises AccessRefused or
+    RecordMerged, audited."""
     kin = _found(context, next_of_kin_id, AuditAction.DELETE)
     with _refusal_audited(context, AuditAction.DELETE, kin, kin.patient):
         refuse_if_merged(kin.patient)
         with transaction.atomic():
             lock_unmerged(kin.patient_id)
-            # The entry keeps the id of the row deleted, so the trail still says which it was.
-            _audit(context, AuditAction.DELETE, kin, kin.patient, "next of kin removed")
-            NextOfKin.objects.filter(pk=kin.pk).delete()
+            deleted, _ = NextOfKin.objects.filter(pk=kin.pk).delete()
+            if deleted:  # else another submit removed it since it was found: audited below
+                # The entry keeps the id of the row deleted, so the trail says which it was.
+                _audit(context, AuditAction.DELETE, kin, kin.patient, "next of kin removed")
+    if not deleted:
+        _audit(context, AuditAction.DELETE, kin, None, "no such next of kin", allowed=False)
+        raise AccessRefused(reveal=False)
     return kin.patient
 
 

@@ -345,7 +345,13 @@ def _locked_draft(
     """Inside a transaction: the encounter row, locked, refused (with ``signed`` as the
     message) once signed, when the clinician is not its author, or when it changed since
     ``expected_updated_at``."""
-    locked = Encounter.objects.select_for_update().select_related("clinician").get(pk=encounter_id)
+    # Only the encounter's row: not the clinician's user row, which audit entries (and the
+    # other writes of the same clinician) reference.
+    locked = (
+        Encounter.objects.select_for_update(of=("self",))
+        .select_related("clinician")
+        .get(pk=encounter_id)
+    )
     if locked.is_signed:
         raise EncounterRefused(signed, status=409)
     if locked.clinician_id != clinician.pk:

@@ -2,8 +2,10 @@
 posture, movement, tremor and task specificity, the associated signs and notes. Saved while
 the encounter is a draft, by its clinician only, with optimistic concurrency on the
 examination's ``updated_at`` (as encounters.encounter_update_notes does for the notes); each
-save replaces the region rows in one transaction and refreshes the classification review
-(records/classification.py). Refusals are audited outside the transaction they roll back.
+save replaces the region rows in one transaction, under the patient's row lock then the
+encounter's (the merge's order; a record merged meanwhile is refused, 409: records/merged.py),
+and refreshes the classification review (records/classification.py). Refusals are audited
+outside the transaction they roll back.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from clinic.records.encounters import (
     encounter_not_found,
 )
 from clinic.records.locks import busy_as
+from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import Encounter, Examination, Patient, RegionFinding
 from clinic.records.models.examination import FINDING_TEXT_MAX_LENGTH
 from dystonia.anatomy import ALL_BODY_SITES, Region
@@ -243,14 +246,17 @@ def examination_save(
     encounter, clinician = found_encounter(context, encounter_id, AuditAction.UPDATE)
     patient = encounter.patient
     with _refusals_audited(context, encounter, patient):
+        refuse_if_merged(patient, ExaminationRefused)
         checked = _checked_sites(sites)
         features = _checked_features(associated_features)
         notes = _text(
             notes, limit=EXAMINATION_NOTES_MAX_LENGTH, too_long=NOTES_TOO_LONG, field="notes"
         )
         with transaction.atomic():
-            # Only the encounter's row: locking the patient's row too would block (and could
-            # deadlock with) a relative or drug being added, whose insert references it.
+            # The patient first, as the merge and every other clinical write lock it (no key:
+            # inserts that reference the patient go on); then only the encounter's row, not
+            # the clinician's user row, which audit entries reference.
+            lock_unmerged(patient.pk, ExaminationRefused)
             locked = (
                 Encounter.objects.select_for_update(of=("self",))
                 .select_related("clinician", "patient")

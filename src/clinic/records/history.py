@@ -10,9 +10,11 @@ draft (403 for a colleague), and once signed it is locked (409). Each save carri
 
 The age at onset is in completed years, from 0 to the patient's age on the encounter's day
 (Europe/London): never after the encounter, never before birth. Each write is one transaction
-under the encounter's row lock, audited with counts only (never the history's words), and it
-refreshes that encounter's classification in the same transaction. Refusals are audited
-outside it; a lock error (someone else changing the record) is refused as busy (409).
+under the patient's row lock, then the encounter's (the merge's order, so the two never
+deadlock; a record merged meanwhile is refused, 409: records/merged.py), audited with counts
+only (never the history's words), and it refreshes that encounter's classification in the same
+transaction. Refusals are audited outside it; a lock error (someone else changing the record)
+is refused as busy (409).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from clinic.records.encounters import (
     may_use_encounters,
 )
 from clinic.records.locks import busy_as
+from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import Encounter, History, Patient
 from clinic.scheduling.availability import clinic_tz
 from dystonia.anatomy import SIDED_REGIONS, Region
@@ -363,6 +366,9 @@ def _write(
     expected_updated_at: datetime | None,
 ) -> History:
     with transaction.atomic():
+        # The patient first, as the merge locks it: a merge committed since the encounter was
+        # found is refused here, and one running waits for this write (or it for the merge).
+        lock_unmerged(encounter.patient_id, HistoryRefused)
         locked = _locked_draft(encounter.pk, clinician)
         history = History.objects.select_for_update().filter(encounter_id=locked.pk).first()
         seen = history.updated_at if history is not None else None
@@ -404,6 +410,7 @@ def history_save(
         object_type="history",
         about=f"encounter {encounter.pk}",
     ):
+        refuse_if_merged(patient, HistoryRefused)
         clean = check_history(details, patient=patient, on=encounter_day(encounter))
         try:
             return _write(context, encounter, clinician, clean, expected_updated_at)

@@ -2,7 +2,7 @@
 draft, send it, download its PDF; for the patient, their own sent copies under /me/. Handlers
 parse and call letters.py and letter_selectors.py, which check access and audit every read,
 write and download (channel API); records/record_api.py maps their refusals onto the one
-error shape.
+error shape. Each call's declared answers are the ones it gives (EVERY_CALL, and its own).
 """
 
 from __future__ import annotations
@@ -37,16 +37,45 @@ router = Router(tags=["letters"], auth=django_auth)
 ALL_OR_NONE = "send to_gp, to_referrer and copy_to_patient together, or none for the defaults"
 ADDRESSING = ("to_gp", "to_referrer", "copy_to_patient")
 # Downloads are attachments that no browser or proxy keeps (letter_views.pdf_response).
-PDF_ANSWER = {
-    "responses": {
-        200: {
-            "description": "The PDF (Content-Disposition: attachment; Cache-Control: no-store).",
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-        }
+PDF_ANSWER: dict[int, Any] = {
+    200: {
+        "description": "The PDF (Content-Disposition: attachment; Cache-Control: no-store).",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
+SIGNED_OUT = "Not signed in."
+TWO_FACTOR = (
+    "Two-factor sign-in not completed (staff, or a patient who turned it on): complete it in "
+    "the browser first."
+)
+TWO_FACTOR_OR_NOT_AUTHOR = TWO_FACTOR + " Or you are not the draft's author."
+HIDDEN = (
+    "No such letter or encounter, or not one you may see: a letter is asked for by an id, "
+    "so whether it exists is not told."
+)
+NO_RECORD = "You have no patient record of your own."
 Plan = Annotated[str, Strict(), Field(max_length=letters.PLAN_MAX_LENGTH)]
 Comments = Annotated[str, Strict(), Field(max_length=letters.COMMENTS_MAX_LENGTH)]
+
+
+class SignedOutOut(Schema):
+    detail: str
+
+
+# What every letter call can answer besides its own codes: 401 signed out (django-ninja's
+# answer, without "errors"), 403 before the two-factor sign-in (accounts/middleware.py), 404
+# an unknown id or one hidden from the caller (letters.check_clinician never reveals).
+EVERY_CALL: dict[int, Any] = {401: SignedOutOut, 403: ErrorOut, 404: ErrorOut}
+
+
+def _described(
+    forbidden: str = TWO_FACTOR, hidden: str = HIDDEN, *, answers: dict[int, Any] | None = None
+) -> dict[str, Any]:
+    """``openapi_extra`` saying what EVERY_CALL's codes mean for a call (``forbidden`` its
+    403, ``hidden`` its 404), with ``answers`` (such as PDF_ANSWER) besides."""
+    meanings = {401: SIGNED_OUT, 403: forbidden, 404: hidden}
+    responses: dict[int, Any] = {code: {"description": text} for code, text in meanings.items()}
+    return {"responses": responses | (answers or {})}
 
 
 class AddresseeOut(Schema):
@@ -148,8 +177,9 @@ def _stale(letter_id: int) -> ApiProblem:
 
 @router.get(
     "/encounters/{encounter_id}/letters",
-    response=list[LetterSummaryOut],
+    response={200: list[LetterSummaryOut], **EVERY_CALL},
     summary="An encounter's letters, newest first, without their text (clinicians)",
+    openapi_extra=_described(),
 )
 def list_letters(request: HttpRequest, encounter_id: int) -> list[dict[str, Any]]:
     context = _context(request)
@@ -175,11 +205,12 @@ def _addressing(payload: LetterStartIn) -> Addressing | None:
 
 @router.post(
     "/encounters/{encounter_id}/letters",
-    response={200: LetterOut, 201: LetterOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: LetterOut, 201: LetterOut, **EVERY_CALL, 409: ErrorOut, 422: ErrorOut},
     summary="Start a letter about a signed encounter (any clinician; Idempotency-Key supported)",
     description="Addressed as sent, or by default to the GP (with the patient's consent), the "
     "referrer and a copy to the patient, as recorded. Your open draft about the encounter is "
     "answered 200 instead of a second one made; a draft encounter is 409.",
+    openapi_extra=_described(),
 )
 def start_letter(request: HttpRequest, encounter_id: int, payload: LetterStartIn) -> Any:
     def run() -> tuple[int, dict[str, Any]]:
@@ -193,7 +224,12 @@ def start_letter(request: HttpRequest, encounter_id: int, payload: LetterStartIn
     return idempotent(request, run)
 
 
-@router.get("/letters/{letter_id}", response=LetterOut, summary="One letter (clinicians)")
+@router.get(
+    "/letters/{letter_id}",
+    response={200: LetterOut, **EVERY_CALL},
+    summary="One letter (clinicians)",
+    openapi_extra=_described(),
+)
 def get_letter(request: HttpRequest, letter_id: int) -> dict[str, Any]:
     with answered_all():
         page = letter_selectors.letter_for_clinician(context=_context(request), letter_id=letter_id)
@@ -202,8 +238,9 @@ def get_letter(request: HttpRequest, letter_id: int) -> dict[str, Any]:
 
 @router.put(
     "/letters/{letter_id}",
-    response={200: LetterOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: LetterOut, **EVERY_CALL, 409: ErrorOut, 422: ErrorOut},
     summary="Save a draft's addressees, plan and comments (its author; 409 if saved since)",
+    openapi_extra=_described(TWO_FACTOR_OR_NOT_AUTHOR),
 )
 def save_letter(request: HttpRequest, letter_id: int, payload: LetterIn) -> dict[str, Any]:
     with answered_all(), stale_as_409({letters.STALE}, lambda: _stale(letter_id)):
@@ -220,9 +257,10 @@ def save_letter(request: HttpRequest, letter_id: int, payload: LetterIn) -> dict
 
 @router.post(
     "/letters/{letter_id}/send",
-    response={200: LetterOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: LetterOut, **EVERY_CALL, 409: ErrorOut, 422: ErrorOut},
     summary="Send a draft as last read (its author): its addressees, HTML and PDF are frozen",
     description="409 when it was changed since the updated_at sent, or was sent already.",
+    openapi_extra=_described(TWO_FACTOR_OR_NOT_AUTHOR),
 )
 def send_letter(request: HttpRequest, letter_id: int, payload: SendIn) -> dict[str, Any]:
     changed = stale_as_409({letters.CHANGED_SINCE_SHOWN}, lambda: _stale(letter_id))
@@ -235,9 +273,9 @@ def send_letter(request: HttpRequest, letter_id: int, payload: SendIn) -> dict[s
 
 @router.get(
     "/letters/{letter_id}/pdf",
-    response={403: ErrorOut, 404: ErrorOut},
+    response=EVERY_CALL,
     summary="The letter's PDF: as sent, or the draft marked DRAFT (an audited download)",
-    openapi_extra=PDF_ANSWER,
+    openapi_extra=_described(answers=PDF_ANSWER),
 )
 def letter_pdf(request: HttpRequest, letter_id: int) -> HttpResponse:
     with answered_all():
@@ -253,8 +291,9 @@ def letter_pdf(request: HttpRequest, letter_id: int) -> HttpResponse:
 
 @router.get(
     "/me/letters",
-    response=list[MyLetterSummaryOut],
+    response={200: list[MyLetterSummaryOut], **EVERY_CALL},
     summary="The signed-in patient's letters: those sent with a copy to them",
+    openapi_extra=_described(hidden=NO_RECORD),
 )
 def my_letters(request: HttpRequest) -> list[dict[str, Any]]:
     context = _context(request)
@@ -276,8 +315,9 @@ def my_letters(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get(
     "/me/letters/{letter_id}",
-    response=MyLetterOut,
+    response={200: MyLetterOut, **EVERY_CALL},
     summary="One of the signed-in patient's letters, as sent",
+    openapi_extra=_described(),
 )
 def my_letter(request: HttpRequest, letter_id: int) -> dict[str, Any]:
     with answered_all():
@@ -287,9 +327,9 @@ def my_letter(request: HttpRequest, letter_id: int) -> dict[str, Any]:
 
 @router.get(
     "/me/letters/{letter_id}/pdf",
-    response={404: ErrorOut},
+    response=EVERY_CALL,
     summary="The PDF of one of the signed-in patient's letters, as sent",
-    openapi_extra=PDF_ANSWER,
+    openapi_extra=_described(answers=PDF_ANSWER),
 )
 def my_letter_pdf(request: HttpRequest, letter_id: int) -> HttpResponse:
     with answered_all():

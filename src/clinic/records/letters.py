@@ -13,6 +13,10 @@ the referrer with a copy to the patient (docs/clinical-record.md, letters).
 - **Send** (its author): the addressees, the HTML and the PDF are frozen in one transaction
   under the letter's row lock; a sent letter never changes (409) and is sent once.
 
+Each write locks the patient's row first (no key), then the encounter's or the letter's, in
+the merge's order so the two never deadlock; a record merged since the letter or encounter
+was found is refused (409, records/merged.py).
+
 Clinicians only, after two-factor: a letter is always asked for by an id (its own, or its
 encounter's to start one), so nobody else learns whether it exists (404). Every write and
 refusal is audited with ids, counts and addressee roles, never the letter's text; a lock
@@ -42,6 +46,7 @@ from clinic.records.letter_document import (
     render_letter_pdf,
 )
 from clinic.records.locks import busy_as
+from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import Encounter, Letter, LetterStatus, Patient
 from clinic.scheduling.availability import clinic_tz
 
@@ -231,31 +236,32 @@ def letter_start(
     encounter = _encounter(context, encounter_id)
     patient = encounter.patient
     author = check_clinician(context, patient, AuditAction.CREATE)
-    refusals = _refusals_audited(context, AuditAction.CREATE, None, patient, "letter start")
-    with refusals, transaction.atomic():
-        locked = Encounter.objects.select_for_update().get(pk=encounter.pk)
-        if not locked.is_signed:
-            raise LetterRefused(ENCOUNTER_NOT_SIGNED, status=409)
-        existing = Letter.objects.filter(
-            encounter=locked, author=author, status=LetterStatus.DRAFT
-        ).first()
-        if existing is not None:
-            _audit(context, AuditAction.READ, existing, patient, "open draft opened")
-            return existing, False
-        current = Patient.objects.get(pk=patient.pk)  # as recorded now
-        chosen = addressing or default_addressing(current)
-        check_addressing(current, chosen)
-        letter = Letter.objects.create(
-            encounter=locked,
-            patient=current,
-            to_gp=chosen.to_gp,
-            to_referrer=chosen.to_referrer,
-            copy_to_patient=chosen.copy_to_patient,
-            author=author,
-        )
-        detail = f"draft started about encounter {locked.pk}, to {chosen.roles()}"
-        _audit(context, AuditAction.CREATE, letter, current, detail)
-        return letter, True
+    with _refusals_audited(context, AuditAction.CREATE, None, patient, "letter start"):
+        refuse_if_merged(patient, LetterRefused)
+        with transaction.atomic():
+            current = lock_unmerged(patient.pk, LetterRefused)  # as recorded now
+            locked = Encounter.objects.select_for_update().get(pk=encounter.pk)
+            if not locked.is_signed:
+                raise LetterRefused(ENCOUNTER_NOT_SIGNED, status=409)
+            existing = Letter.objects.filter(
+                encounter=locked, author=author, status=LetterStatus.DRAFT
+            ).first()
+            if existing is not None:
+                _audit(context, AuditAction.READ, existing, patient, "open draft opened")
+                return existing, False
+            chosen = addressing or default_addressing(current)
+            check_addressing(current, chosen)
+            letter = Letter.objects.create(
+                encounter=locked,
+                patient=current,
+                to_gp=chosen.to_gp,
+                to_referrer=chosen.to_referrer,
+                copy_to_patient=chosen.copy_to_patient,
+                author=author,
+            )
+            detail = f"draft started about encounter {locked.pk}, to {chosen.roles()}"
+            _audit(context, AuditAction.CREATE, letter, current, detail)
+            return letter, True
 
 
 def _found(context: AuditContext, letter_id: int, action: AuditAction) -> tuple[Letter, User]:
@@ -302,15 +308,17 @@ def letter_update(
     letter, author = _found(context, letter_id, AuditAction.UPDATE)
     patient = letter.patient
     with _refusals_audited(context, AuditAction.UPDATE, letter, patient, "letter save"):
+        refuse_if_merged(patient, LetterRefused)
         plan = _text(plan, limit=PLAN_MAX_LENGTH, too_long=PLAN_TOO_LONG, field="plan")
         comments = _text(
             comments, limit=COMMENTS_MAX_LENGTH, too_long=COMMENTS_TOO_LONG, field="comments"
         )
         with transaction.atomic():
+            current = lock_unmerged(patient.pk, LetterRefused)
             locked = _locked_draft(
                 letter.pk, author, expected_updated_at, sent=SENT_LOCKED, stale=STALE
             )
-            check_addressing(Patient.objects.get(pk=patient.pk), addressing)
+            check_addressing(current, addressing)
             locked.plan, locked.comments = plan, comments
             locked.to_gp = addressing.to_gp
             locked.to_referrer = addressing.to_referrer
@@ -342,38 +350,50 @@ def letter_send(
     letter, author = _found(context, letter_id, AuditAction.UPDATE)
     patient = letter.patient
     refusals = _refusals_audited(context, AuditAction.UPDATE, letter, patient, "letter send")
-    with refusals, transaction.atomic():
-        locked = _locked_draft(
-            letter.pk, author, expected_updated_at, sent=ALREADY_SENT, stale=CHANGED_SINCE_SHOWN
-        )
-        if not locked.plan.strip():
-            raise LetterRefused(PLAN_REQUIRED, field="plan")
-        # The addressees as recorded now, held until the letter is frozen. NO KEY: inserts
-        # referencing the patient (an audit entry, a booking) take KEY SHARE and go on.
-        current = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
-        check_addressing(
-            current, Addressing(locked.to_gp, locked.to_referrer, locked.copy_to_patient)
-        )
-        now = timezone.now()
-        content = letter_content(locked, on=now.astimezone(clinic_tz()).date(), draft=False)
-        html = render_letter_html(content)
-        locked.addressees = [a.as_dict() for a in content.addressees]
-        locked.html = html
-        locked.pdf = render_letter_pdf(html)
-        locked.status = LetterStatus.SENT
-        locked.sent_at = now
-        locked.sent_by = author
-        locked.save(
-            update_fields=[
-                "addressees",
-                "html",
-                "pdf",
-                "status",
-                "sent_at",
-                "sent_by",
-                "updated_at",
-            ]
-        )
-        detail = f"sent to {len(content.addressees)} addressees ({len(locked.pdf):,}-byte PDF)"
-        _audit(context, AuditAction.UPDATE, locked, patient, detail)
-        return locked
+    with refusals:
+        refuse_if_merged(patient, LetterRefused)
+        with transaction.atomic():
+            return _send(context, letter.pk, patient.pk, author, expected_updated_at)
+
+
+def _send(
+    context: AuditContext,
+    letter_id: int,
+    patient_id: int,
+    author: User,
+    expected_updated_at: datetime | None,
+) -> Letter:
+    """letter_send's work, inside its transaction."""
+    # The patient first, as the merge locks it (the letter first could deadlock with a
+    # merge): its addressees as recorded now, held until the letter is frozen. No key: inserts
+    # referencing the patient (an audit entry, a booking) go on.
+    current = lock_unmerged(patient_id, LetterRefused)
+    locked = _locked_draft(
+        letter_id, author, expected_updated_at, sent=ALREADY_SENT, stale=CHANGED_SINCE_SHOWN
+    )
+    if not locked.plan.strip():
+        raise LetterRefused(PLAN_REQUIRED, field="plan")
+    check_addressing(current, Addressing(locked.to_gp, locked.to_referrer, locked.copy_to_patient))
+    now = timezone.now()
+    content = letter_content(locked, on=now.astimezone(clinic_tz()).date(), draft=False)
+    html = render_letter_html(content)
+    locked.addressees = [a.as_dict() for a in content.addressees]
+    locked.html = html
+    locked.pdf = render_letter_pdf(html)
+    locked.status = LetterStatus.SENT
+    locked.sent_at = now
+    locked.sent_by = author
+    locked.save(
+        update_fields=[
+            "addressees",
+            "html",
+            "pdf",
+            "status",
+            "sent_at",
+            "sent_by",
+            "updated_at",
+        ]
+    )
+    detail = f"sent to {len(content.addressees)} addressees ({len(locked.pdf):,}-byte PDF)"
+    _audit(context, AuditAction.UPDATE, locked, current, detail)
+    return locked

@@ -22,11 +22,13 @@ from clinic.records.api_support import ApiProblem
 from clinic.records.document_api import router as document_router
 from clinic.records.encounter_api import router as encounter_router
 from clinic.records.findings_api import router as findings_router
+from clinic.records.investigation_api import router as investigation_router
 from clinic.records.letter_api import router as letter_router
 from clinic.records.record_api import router as record_router
 from clinic.records.services import PatientConflict
 from clinic.scheduling.api import BookingProblem
 from clinic.scheduling.api import router as scheduling_router
+from clinic.treatment.api import router as treatment_router
 
 api = NinjaAPI(
     title="Dystonia Clinic API",
@@ -47,6 +49,8 @@ api.add_router("/", record_router)
 api.add_router("/", findings_router)
 api.add_router("/", document_router)
 api.add_router("/", letter_router)
+api.add_router("/", investigation_router)
+api.add_router("/", treatment_router)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:

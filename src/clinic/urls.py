@@ -12,6 +12,7 @@ urlpatterns = [
     path("enquiries/", include("clinic.enquiries.urls")),
     path("appointments/", include("clinic.scheduling.urls")),
     path("", include("clinic.records.urls")),
+    path("", include("clinic.treatment.urls")),
     path("", include("clinic.audit.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -51,3 +51,15 @@ MEDTRONIC_DBS_WARNINGS: Final = (
     "Medtronic DBS therapy labelling, warning 'Avoid excessive stimulation' "
     "(manualslib.fr/manual/694203, p. 7)"
 )
+BOSTON_VERCISE_PROGRAMMING: Final = (
+    "Boston Scientific Vercise DBS Programming Manual 91053785-17, 'Stimulator Programmable "
+    "Characteristics' (p. 20; manualslib.fr/manual/226478, p. 26)"
+)
+YIANNI_2004: Final = (
+    "Yianni J et al. Failure of chronic pallidal stimulation in dystonic patients is a medical "
+    "emergency. Neuromodulation 2004 (doi 10.1111/j.1525-1403.2004.04008.x)"
+)
+STATUS_DYSTONICUS_DBS_ABSTRACT: Final = (
+    "Status dystonicus following deep brain stimulation surgery in DYT1 dystonia patients "
+    "(conference abstract P01.227): presumed causes included sudden cessation of stimulation"
+)

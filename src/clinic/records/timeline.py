@@ -11,7 +11,8 @@ timeline stops where that source stopped, so what is shown has no gaps (``comple
 Each event has a moment (``at``) that orders it. Encounters are at their start, sent letters
 at their sending, classification decisions at their decision; a diagnosis has a date only: recorded
 on that day (the usual case, at the visit), it sits at the moment it was recorded; recorded
-later for an earlier date, at the end of that day.
+later for an earlier date, at the end of that day. An investigation's order and its result
+are two events, each dated and placed the same way.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import CharField, F, Q, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils.timezone import localtime
 
@@ -32,6 +34,8 @@ from clinic.records.models import (
     ClassificationReview,
     Diagnosis,
     Encounter,
+    Investigation,
+    InvestigationStatus,
     Letter,
     LetterStatus,
     Patient,
@@ -148,12 +152,18 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, time.max, clinic_tz())
 
 
+def _dated_moment(day: date, recorded_at: datetime) -> datetime:
+    """Where an event with a date only sits (a diagnosis, an investigation's order or result):
+    when it was recorded, if that was on its day; else at the end of that day."""
+    if localtime(recorded_at, clinic_tz()).date() == day:
+        return recorded_at
+    return end_of_day(day)
+
+
 def _diagnosis_moment(diagnosis: Diagnosis) -> datetime:
     """When a diagnosis sits on the timeline: when it was recorded, if that was on the day it
     was made; else at the end of that day."""
-    if localtime(diagnosis.recorded_at, clinic_tz()).date() == diagnosis.diagnosed_on:
-        return diagnosis.recorded_at
-    return end_of_day(diagnosis.diagnosed_on)
+    return _dated_moment(diagnosis.diagnosed_on, diagnosis.recorded_at)
 
 
 def _encounters(patient: Patient, window: Window, limit: int) -> list[TimelineEvent]:
@@ -299,6 +309,80 @@ def _classifications(patient: Patient, window: Window, limit: int) -> list[Timel
     return events
 
 
+ORDERED, RESULTED = "ordered", "resulted"
+# What each investigation event carries, in the same order on both sides of the UNION.
+INVESTIGATION_COLUMNS = (
+    "kind",
+    "name",
+    "status",
+    "flag",
+    "value",
+    "unit",
+    "entered_value",
+    "entered_unit",
+    "kf_rings",
+    "gene",
+    "variant",
+    "variant_classification",
+    "levodopa_dose_mg_per_day",
+    "levodopa_duration_days",
+    "levodopa_response",
+)
+INVESTIGATION_STATUS = {
+    InvestigationStatus.ORDERED: "Awaiting the result",
+    InvestigationStatus.RESULTED: "Resulted",
+    InvestigationStatus.CANCELLED: "Cancelled",
+}
+
+
+def _investigations(patient: Patient, window: Window, limit: int) -> list[TimelineEvent]:
+    """Each investigation's order, and its result once it has one, in one query (a UNION),
+    ordered as the timeline orders dated events: by day, then by when they were recorded."""
+
+    def side(event: str, day: str, recorded: str, by: str, *only: Q) -> Any:
+        return (
+            Investigation.objects.filter(window.days(day), *only, patient=patient)
+            .annotate(
+                event_id=F("pk"),
+                event=Value(event, output_field=CharField()),
+                day=F(day),
+                recorded=F(recorded),
+                by=F(by),
+            )
+            .values_list("event_id", "event", "day", "recorded", "by", *INVESTIGATION_COLUMNS)
+            .order_by()  # the model's default ordering is not allowed inside a UNION
+        )
+
+    ordered = side(ORDERED, "ordered_on", "ordered_at", "ordered_by__full_name")
+    has_result = Q(status=InvestigationStatus.RESULTED, resulted_at__isnull=False)
+    resulted = side(RESULTED, "resulted_on", "resulted_at", "resulted_by__full_name", has_result)
+    rows = ordered.union(resulted, all=True).order_by("-day", "-recorded", "-event_id")[:limit]
+    return [_investigation_event(row) for row in rows]
+
+
+def _investigation_event(row: tuple[Any, ...]) -> TimelineEvent:
+    pk, event, day, recorded, by, *values = row
+    shown = Investigation(pk=pk, **dict(zip(INVESTIGATION_COLUMNS, values, strict=True)))
+    if event == RESULTED:
+        flagged = shown.flag in {"low", "high"}
+        title = f"{shown.title}: result"
+        detail = "; ".join(part for part in (shown.result_summary, str(by or "")) if part)
+        status = shown.get_flag_display() if flagged else ""
+    else:
+        title = f"{shown.title}: ordered"
+        detail = str(by or "")
+        status = INVESTIGATION_STATUS.get(InvestigationStatus(shown.status), "")
+    return TimelineEvent(
+        kind=EventKind.INVESTIGATION,
+        at=_dated_moment(day, recorded),
+        timed=False,
+        title=title,
+        detail=detail,
+        url=reverse("records:investigation-detail", args=[pk]),
+        status=status,
+    )
+
+
 @dataclass(frozen=True)
 class EventSource:
     """One kind of event: a function that returns the patient's events of that kind in the
@@ -315,6 +399,7 @@ SOURCES: list[EventSource] = [
     EventSource(EventKind.DIAGNOSIS, _diagnoses),
     EventSource(EventKind.LETTER, _letters),
     EventSource(EventKind.CLASSIFICATION, _classifications),
+    EventSource(EventKind.INVESTIGATION, _investigations),
 ]
 
 

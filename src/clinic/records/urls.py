@@ -57,4 +57,5 @@ urlpatterns = [
     path("", include("clinic.records.diagnosis_urls")),
     path("", include("clinic.records.letter_urls")),
     path("", include("clinic.records.merge_urls")),
+    path("", include("clinic.records.investigation_urls")),
 ]

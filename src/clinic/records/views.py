@@ -20,6 +20,7 @@ from clinic.records import (
     contacts,
     diagnosis_selectors,
     encounter_selectors,
+    investigation_selectors,
     selectors,
     services,
 )
@@ -188,6 +189,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "letters": letters_section(context=context, patient=patient),  # clinicians; else None
         # Clinicians only, as the encounters; None hides the problem list.
         "problem_list": diagnosis_selectors.problem_list_section(context=context, patient=patient),
+        # Clinicians only: the work-up advice and investigations; None hides them.
+        "investigations": investigation_selectors.investigations_section(
+            context=context, patient=patient
+        ),
     }
     return render(request, "records/patient_detail.html", page)
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "clinic.directory",
     "clinic.information",
     "clinic.records",
+    "clinic.treatment",
     "clinic.enquiries",
     "clinic.scheduling",
     "clinic.audit",

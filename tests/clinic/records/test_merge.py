@@ -33,12 +33,14 @@ from clinic.records.models import (
     DrugExposure,
     Encounter,
     FamilyMember,
+    Investigation,
     Letter,
     NextOfKin,
     Patient,
     PatientAlert,
 )
 from clinic.scheduling.models import Message, OpenFollowUp, Recall, WaitlistEntry
+from clinic.treatment.models import DbsSystem, Medication, Procedure, TherapyReferral
 from tests import factories
 from tests.clinic.records.test_encounters import appointment_for, context_of, today_at
 from tests.conftest import sign_in
@@ -143,6 +145,30 @@ BUILDERS = {
     ),
     "records.Letter.patient": lambda unit, p: Letter.objects.create(
         encounter=_encounter(unit, p), patient=p, author=unit["clinician"]
+    ),
+    "records.Investigation.patient": lambda unit, p: Investigation.objects.create(
+        patient=p, kind="caeruloplasmin", ordered_on=TODAY, ordered_by=unit["clinician"]
+    ),
+    "treatment.Medication.patient": lambda unit, p: Medication.objects.create(
+        patient=p, drug="Trihexyphenidyl", started_on=TODAY, prescribed_by=unit["clinician"]
+    ),
+    "treatment.TherapyReferral.patient": lambda unit, p: TherapyReferral.objects.create(
+        patient=p, discipline="physiotherapy", referred_on=TODAY, referred_by=unit["clinician"]
+    ),
+    "treatment.Procedure.patient": lambda unit, p: Procedure.objects.create(
+        patient=p,
+        kind="selective_peripheral_denervation",
+        performed_on=TODAY,
+        recorded_by=unit["clinician"],
+    ),
+    "treatment.DbsSystem.patient": lambda unit, p: DbsSystem.objects.create(
+        patient=p,
+        target="gpi",
+        implanted_on=TODAY,
+        generator="other",
+        generator_model="Activa PC",
+        rechargeable=False,
+        recorded_by=unit["clinician"],
     ),
     "enquiries.Enquiry.patient": lambda unit, p: Enquiry.objects.create(
         kind="query",

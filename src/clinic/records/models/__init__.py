@@ -15,6 +15,15 @@ from clinic.records.models.examination import (
     ReviewDecision,
 )
 from clinic.records.models.history import DrugExposure, FamilyMember, History, Relationship
+from clinic.records.models.investigation import (
+    Investigation,
+    InvestigationAttachment,
+    InvestigationKind,
+    InvestigationStatus,
+    LevodopaResponse,
+    ResultFlag,
+    VariantClassification,
+)
 from clinic.records.models.letter import Letter, LetterStatus
 from clinic.records.models.patient import (
     NAME_MAX_LENGTH,
@@ -40,14 +49,21 @@ __all__ = [
     "Examination",
     "FamilyMember",
     "History",
+    "Investigation",
+    "InvestigationAttachment",
+    "InvestigationKind",
+    "InvestigationStatus",
     "Letter",
     "LetterStatus",
+    "LevodopaResponse",
     "NextOfKin",
     "Patient",
     "PatientAlert",
     "RegionFinding",
     "Relationship",
+    "ResultFlag",
     "ReviewDecision",
+    "VariantClassification",
     "VerificationStatus",
     "validate_nhs_number",
 ]

@@ -31,6 +31,7 @@ from clinic.records.access import (
     access_patient_data,
     refusal_reveals,
 )
+from clinic.records.locks import busy_as
 from clinic.records.merged import lock_unmerged, refuse_if_merged
 from clinic.records.models import Addendum, Encounter, EncounterKind, Patient
 from clinic.scheduling.availability import clinic_tz, local_today
@@ -194,10 +195,12 @@ def _refusals_audited(
     patient: Patient,
     what: str,
 ) -> Iterator[None]:
-    """Audit an EncounterRefused raised in the block, then let it go on. Wrap the block
-    around the transaction, so the entry is written after the rollback, not undone by it."""
+    """Audit an EncounterRefused raised in the block, a lock error refused as busy (409)
+    included, then let it go on. Wrap the block around the transaction, so the entry is
+    written after the rollback, not undone by it."""
     try:
-        yield
+        with busy_as(EncounterRefused):
+            yield
     except EncounterRefused as refusal:
         detail = f"{what} refused: {refusal.message}"
         _audit(context, action, encounter, patient, detail, allowed=False)

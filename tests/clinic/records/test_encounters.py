@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
@@ -16,12 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic.accounts.models import Role
-from clinic.audit.models import AuditEntry
+from clinic.audit.models import AuditEntry, AuditOutcome
 from clinic.audit.services import AuditContext
 from clinic.records import encounters
 from clinic.records.access import AccessRefused
 from clinic.records.encounter_forms import BAD_DATE
 from clinic.records.encounters import EncounterRefused
+from clinic.records.locks import BUSY
 from clinic.records.models import Addendum, AlertKind, Encounter, EncounterKind, PatientAlert
 from clinic.scheduling import services as scheduling_services
 from clinic.scheduling.availability import clinic_tz, local_today
@@ -866,3 +867,33 @@ def test_a_refused_walk_in_form_can_be_corrected_and_sent_again(client, clinic):
         == 302
     )
     assert Encounter.objects.filter(appointment=None).count() == 1
+
+
+@pytest.mark.parametrize(
+    "message", ["deadlock detected", "canceling statement due to lock timeout"]
+)
+def test_a_lock_error_while_saving_notes_is_409_busy_keeps_the_text_and_is_audited(
+    client, clinic, monkeypatch, message
+):
+    """Someone else holding the record's rows is not a server error: the writer keeps their
+    text, is told to try again, and nothing is written."""
+    draft = _start(clinic)
+    sign_in(client, clinic["clinician"])
+
+    def locked_out(*args, **kwargs):
+        raise OperationalError(message)
+
+    monkeypatch.setattr(encounters, "_locked_draft", locked_out)
+    refused_before = AuditEntry.objects.filter(outcome=AuditOutcome.REFUSED).count()
+    response = client.post(
+        f"/records/encounters/{draft.pk}/",
+        {"notes": "Mine", "updated_at": draft.updated_at.isoformat()},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert escape(BUSY) in page
+    assert "Mine</textarea>" in page
+    assert Encounter.objects.get().notes == ""
+    refused = AuditEntry.objects.filter(outcome=AuditOutcome.REFUSED)
+    assert refused.count() == refused_before + 1
